@@ -1,0 +1,53 @@
+"""minires: a small deep-learning framework on NumPy/CuPy that rebuilds ResNet.
+
+The layers, from the top down (each imports only the ones below it):
+
+    models, data, train, experiments    the paper's networks and experiments
+    nn, optim                           Module, layers, functional ops, SGD
+    ops, tensor                         Tensor, Function, autograd
+    backend                             NumPy or CuPy arrays
+"""
+
+from minires import cuda
+from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
+from minires.ops import (
+    cat,
+    concatenate,
+    exp,
+    flatten,
+    log,
+    matmul,
+    max,
+    mean,
+    pad,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    stack,
+    sum,
+    tanh,
+    transpose,
+)
+from minires.random import get_rng_state, manual_seed, rand, randn, set_rng_state
+from minires.tensor import (
+    Function,
+    Tensor,
+    is_grad_enabled,
+    no_grad,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "rand",
+    "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "is_grad_enabled",
+    "gradcheck", "directional_gradcheck", "GradcheckError", "cuda",
+    "exp", "log", "relu", "sigmoid", "tanh", "sum", "mean", "max", "matmul", "reshape",
+    "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "__version__",
+]

@@ -1,0 +1,550 @@
+"""Tensor, the op base class ``Function``, and reverse-mode autodiff.
+
+A ``Tensor`` wraps one array (NumPy or CuPy) and remembers the ``Function``
+that made it.  Running a model builds a graph of Functions; ``backward()``
+walks that graph from the loss back to the leaves, once, in reverse
+topological order, asking each Function to turn the gradient of its output
+into gradients of its inputs.
+
+    x ──┐
+        ├─ Mul ── y ── Sum ── loss          forward: left to right
+    w ──┘                                   backward: right to left
+
+Design decisions worth knowing:
+
+* Each Function keeps only what its backward needs (``self.saved``); after
+  ``backward()`` those buffers and the links to the inputs are dropped, so
+  the activations of a big network are freed as soon as they have been used
+  (pass ``retain_graph=True`` to backward twice).
+* The topological order is computed with an explicit stack, not recursion:
+  a 1202-layer ResNet makes graphs far deeper than Python's recursion limit.
+* Gradients are stored on leaf tensors only (as in PyTorch); call
+  ``retain_grad()`` on an intermediate tensor to keep its gradient too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minires import backend
+
+# ---------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) that stops graph building.
+
+    Inside ``with minires.no_grad():`` ops compute values only: nothing is
+    kept for backward, which is what evaluation and optimizer updates want.
+    """
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+# ---------------------------------------------------------------- Tensor
+
+ArrayLike = Any  # a NumPy/CuPy array, a Python number or (nested) list
+
+
+def _default_dtype(data: Any) -> Any:
+    """float32 for Python floats, int64 for ints, bool for bools."""
+    probe = np.asarray(data)
+    if probe.dtype.kind == "f":
+        return np.float32
+    return probe.dtype
+
+
+class Tensor:
+    """An n-dimensional array that can record how it was computed.
+
+    Args:
+        data: a NumPy or CuPy array (kept as is, no copy), or Python data
+            (converted; floats become float32).
+        requires_grad: record operations on this tensor so that
+            ``backward()`` can compute ``self.grad``.
+
+    Example:
+        >>> w = Tensor(np.ones(3, np.float32), requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> w.grad.numpy()
+        array([2., 2., 2.], dtype=float32)
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retain_grad", "__weakref__")
+    __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if isinstance(data, np.generic):  # NumPy reductions return scalars: keep their dtype
+            data = np.asarray(data)
+        elif backend.device_of(data) == "cpu" and not isinstance(data, np.ndarray):
+            data = np.asarray(data, dtype=_default_dtype(data))
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {data.dtype}"
+            )
+        self.data = data
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self._ctx: Function | None = None  # the Function that produced this tensor
+        self._retain_grad = False
+
+    # -- what it is
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The Function that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.shape if dim is None else self.shape[dim]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extra = "" if self.dtype == np.float32 else f", dtype={self.dtype}"
+        extra += "" if self.device == "cpu" else f", device='{self.device}'"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{type(self._ctx).__name__}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # -- getting values out, moving, detaching
+    def numpy(self) -> np.ndarray:
+        """A NumPy array with this tensor's values (a host copy on GPU)."""
+        return backend.to_numpy(self.data)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def to(self, device: str) -> Tensor:
+        """This tensor on ``device`` ('cpu' or 'cuda'); differentiable."""
+        device = backend.check_device(device)
+        if device == self.device:
+            return self
+        from minires.ops.shape import ToDevice
+
+        return ToDevice.apply(self, device=device)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype`` (not differentiable)."""
+        return Tensor(self.data.astype(dtype))
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if flag and self.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this intermediate tensor during backward."""
+        self._retain_grad = True
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``grad`` to None, like PyTorch)."""
+        self.grad = None
+
+    # -- reverse-mode autodiff
+    def backward(self, gradient: Tensor | ArrayLike | None = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            gradient: the upstream gradient, same shape as ``self``.  May be
+                omitted only when ``self`` holds a single value (a loss).
+            retain_graph: keep the graph's buffers so backward can run again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: none of its inputs "
+                "had requires_grad=True, or it was computed under no_grad()"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a single-element tensor (a loss), "
+                    f"got shape {self.shape}; pass gradient=... of that shape"
+                )
+            seed = self._xp.ones_like(self.data)
+        else:
+            seed = gradient.data if isinstance(gradient, Tensor) else gradient
+            seed = self._xp.asarray(seed, dtype=self.dtype)
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {tuple(seed.shape)}, expected {self.shape}"
+                )
+        _run_backward(self, seed, retain_graph)
+
+    @property
+    def _xp(self) -> Any:
+        return backend.get_array_module(self.data)
+
+    # -- operators: the maths lives in minires.ops, one Function per op
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.ge(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.ne(self, other)
+
+    __hash__ = object.__hash__  # tensors are identified by object, as in PyTorch
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all() on .numpy()"
+            )
+        return bool(self.item())
+
+    # -- methods that mirror the functional ops
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return ops.transpose(self, *axes)
+
+    def permute(self, *axes: Any) -> Tensor:
+        return ops.permute(self, *axes)
+
+    @property
+    def T(self) -> Tensor:
+        return ops.transpose(self)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return Tensor(self.data.argmax(axis=axis))
+
+
+# ---------------------------------------------------------------- Function
+
+
+class Function:
+    """One differentiable operation, forward and backward side by side.
+
+    Subclasses implement two methods on raw arrays:
+
+    * ``forward(self, *arrays, **params) -> array``: compute the output and
+      store in ``self.saved`` only what backward will need.
+    * ``backward(self, grad) -> tuple``: given d(loss)/d(output), return
+      d(loss)/d(input) for each array input (``None`` where not needed;
+      ``self.needs_grad[i]`` says which inputs want one).
+
+    Users call ``SomeFunction.apply(tensor, ..., param=...)``, which runs
+    forward and, when gradients are being recorded, links the output to this
+    Function so backward can find it.
+    """
+
+    inputs: tuple[Tensor, ...] | None
+    needs_grad: tuple[bool, ...]
+    saved: Any
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        device = inputs[0].device
+        for t in inputs[1:]:
+            if t.device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: inputs are on different devices ({device} and {t.device}); "
+                    f"move them with .to('{device}') first"
+                )
+        fn = cls()
+        fn.needs_grad = tuple(t.requires_grad for t in inputs)
+        fn.saved = None
+        out = Tensor(fn.forward(*(t.data for t in inputs), **params))
+        if _grad_enabled and any(fn.needs_grad):
+            fn.inputs = inputs
+            out._ctx = fn
+            out.requires_grad = True
+        return out
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop saved buffers and input links once backward has used them."""
+        self.saved = None
+        self.inputs = None  # marks the graph as used up
+
+
+# ---------------------------------------------------------------- backward
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that lead to ``root``, each after all of its inputs.
+
+    Depth-first search with an explicit stack: a node is emitted once all
+    of its inputs have been emitted.  Each node is visited once, so the
+    cost is linear in the size of the graph.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(
+                    "trying to backward through the graph a second time: its buffers were "
+                    "freed by the first backward(); pass retain_graph=True to the first call"
+                )
+            for inp in fn.inputs:
+                if inp.requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+def _run_backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
+    """Propagate ``seed`` = d(loss)/d(root) back to every leaf."""
+    grads: dict[int, Any] = {id(root): seed}
+    for node in reversed(_topological_order(root)):
+        grad = grads.pop(id(node), None)
+        if grad is None:  # this node does not lead to root through a differentiable path
+            continue
+        fn = node._ctx
+        if fn is None or node._retain_grad:
+            _accumulate_grad(node, grad)
+        if fn is None:
+            continue
+        input_grads = fn.backward(grad)
+        for inp, g in zip(fn.inputs, input_grads):
+            if g is None or not inp.requires_grad:
+                continue
+            if g.shape != inp.data.shape:  # a bug in an op, never the user's fault
+                raise RuntimeError(
+                    f"{type(fn).__name__}.backward returned a gradient of shape "
+                    f"{tuple(g.shape)} for an input of shape {inp.shape}"
+                )
+            key = id(inp)
+            # out of place: an op may hand the same array to two inputs
+            grads[key] = g if key not in grads else grads[key] + g
+        if not retain_graph:
+            fn.release()
+
+
+def _accumulate_grad(tensor: Tensor, grad: Any) -> None:
+    if grad.dtype != tensor.dtype:
+        grad = grad.astype(tensor.dtype)
+    if tensor.grad is None:
+        # a copy: ``grad`` may be a read-only broadcast view, or an array that an op
+        # or the caller still holds
+        tensor.grad = Tensor(grad.copy())
+    else:
+        tensor.grad = Tensor(tensor.grad.data + grad)
+
+
+# ---------------------------------------------------------------- constructors
+
+
+def tensor(
+    data: ArrayLike, requires_grad: bool = False, device: str | None = None, dtype: Any = None
+) -> Tensor:
+    """Make a tensor from Python data or an array (always a copy).
+
+    Python floats become float32 (NumPy arrays keep their dtype unless
+    ``dtype`` is given).
+
+    Example:
+        >>> minires.tensor([[1.0, 2.0]], requires_grad=True).shape
+        (1, 2)
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    device = backend.check_device(device) if device is not None else backend.device_of(data)
+    if backend.device_of(data) == "cpu":
+        if dtype is None and not isinstance(data, np.ndarray):
+            dtype = _default_dtype(data)
+        array = np.array(data, dtype=dtype)
+    else:
+        array = data.astype(dtype) if dtype is not None else data.copy()
+    return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+
+def _shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _filled(fill: float, shape: Sequence[Any], dtype: Any, device: str | None, requires_grad: bool) -> Tensor:
+    xp = backend.xp_for(backend.check_device(device))
+    return Tensor(xp.full(_shape_args(shape), fill, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros(*shape: Any, dtype: Any = np.float32, device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _filled(0, shape, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = np.float32, device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones, e.g. ``ones(2, 3)``."""
+    return _filled(1, shape, dtype, device, requires_grad)
+
+
+def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(t._xp.zeros_like(t.data), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(t._xp.ones_like(t.data), requires_grad=requires_grad)
+
+
+# The operator methods above call into minires.ops, which itself builds on
+# Tensor and Function; importing it last breaks the circle.
+from minires import ops  # noqa: E402

@@ -1,0 +1,49 @@
+"""Helpers for tests: compare a minires computation with the same one in PyTorch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+
+import minires
+
+
+def torch_or_skip():  # noqa: ANN201 - returns the torch module
+    """Import PyTorch, or skip the test when it is not installed."""
+    return pytest.importorskip("torch")
+
+
+def compare_with_torch(
+    ours: Callable[..., minires.Tensor],
+    theirs: Callable[..., object],
+    arrays: Sequence[np.ndarray],
+    device: str = "cpu",
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Run ``ours`` and ``theirs`` on the same inputs and compare outputs and input gradients.
+
+    The upstream gradient is a fixed random array, so the whole
+    vector-Jacobian product is compared, not just the gradient of a sum.
+    """
+    torch = torch_or_skip()
+    xs = [minires.tensor(a, requires_grad=True, device=device) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = ours(*xs)
+    ref = theirs(*ts)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=atol, rtol=rtol)
+    upstream = np.random.default_rng(1).standard_normal(ref.shape).astype(arrays[0].dtype)
+    out.backward(minires.tensor(upstream, device=device))
+    ref.backward(torch.tensor(upstream))
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        assert x.grad is not None, f"input {i} got no gradient"
+        np.testing.assert_allclose(
+            x.grad.numpy(), t.grad.numpy(), atol=atol, rtol=rtol, err_msg=f"gradient of input {i}"
+        )
+
+
+def randn(*shape: int, dtype: type = np.float64, seed: int = 0) -> np.ndarray:
+    """A reproducible random array."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)

@@ -1,0 +1,35 @@
+"""The command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import minires
+from minires.cli import main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert minires.__version__ in capsys.readouterr().out
+
+
+def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_demo_learns_the_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--steps", "60"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    w = float(last.split("w = ")[1].split(",")[0])
+    assert abs(w - 3) < 0.05
+
+
+def test_console_script_module_entry() -> None:
+    out = subprocess.run([sys.executable, "-m", "minires", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "minires" in out.stdout
