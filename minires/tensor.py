@@ -18,6 +18,9 @@ Design decisions worth knowing:
   (pass ``retain_graph=True`` to backward twice).
 * The topological order is computed with an explicit stack, not recursion:
   a 1202-layer ResNet makes graphs far deeper than Python's recursion limit.
+* The graph links Functions to the Functions (or leaf tensors) that made
+  their inputs; it does not hold the tensors in between.  Only what an op
+  saves for backward stays alive.
 * Gradients are stored on leaf tensors only (as in PyTorch); call
   ``retain_grad()`` on an intermediate tensor to keep its gradient too.
 """
@@ -88,7 +91,7 @@ class Tensor:
         array([2., 2., 2.], dtype=float32)
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "__weakref__")
     __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
@@ -106,7 +109,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self._ctx: Function | None = None  # the Function that produced this tensor
-        self._retain_grad = False
 
     # -- what it is
     @property
@@ -202,7 +204,8 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this intermediate tensor during backward."""
-        self._retain_grad = True
+        if self._ctx is not None:
+            self._ctx.retained = self
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``grad`` to None, like PyTorch)."""
@@ -378,11 +381,19 @@ class Function:
     Users call ``SomeFunction.apply(tensor, ..., param=...)``, which runs
     forward and, when gradients are being recorded, links the output to this
     Function so backward can find it.
+
+    The graph links Functions, not tensors: ``parents[i]`` is the Function
+    that made input i, or the input itself when it is a leaf that wants a
+    gradient.  So an activation stays in memory only if some Function chose
+    to keep it in ``saved`` -- what an op keeps for backward is visible in
+    its ``forward``.
     """
 
-    inputs: tuple[Tensor, ...] | None
+    parents: tuple[Function | Tensor | None, ...] | None
+    input_shapes: tuple[tuple[int, ...], ...]
     needs_grad: tuple[bool, ...]
     saved: Any
+    retained: Tensor | None
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -398,7 +409,11 @@ class Function:
         fn.saved = None
         out = Tensor(fn.forward(*(t.data for t in inputs), **params))
         if _grad_enabled and any(fn.needs_grad):
-            fn.inputs = inputs
+            fn.parents = tuple(
+                t._ctx if t._ctx is not None else (t if t.requires_grad else None) for t in inputs
+            )
+            fn.input_shapes = tuple(t.shape for t in inputs)
+            fn.retained = None
             out._ctx = fn
             out.requires_grad = True
         return out
@@ -410,72 +425,75 @@ class Function:
         raise NotImplementedError
 
     def release(self) -> None:
-        """Drop saved buffers and input links once backward has used them."""
+        """Drop saved buffers and graph links once backward has used them."""
         self.saved = None
-        self.inputs = None  # marks the graph as used up
+        self.parents = None  # marks the graph as used up
+        self.retained = None
 
 
 # ---------------------------------------------------------------- backward
 
+Node = Any  # a Function, or a leaf Tensor that wants a gradient
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that lead to ``root``, each after all of its inputs.
+
+def _topological_order(root: Node) -> list[Node]:
+    """Graph nodes that lead to ``root``, each after all of its parents.
 
     Depth-first search with an explicit stack: a node is emitted once all
-    of its inputs have been emitted.  Each node is visited once, so the
+    of its parents have been emitted.  Each node is visited once, so the
     cost is linear in the size of the graph.
     """
-    order: list[Tensor] = []
+    order: list[Node] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
+        node, parents_done = stack.pop()
+        if parents_done:
             order.append(node)
             continue
         if id(node) in visited:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        fn = node._ctx
-        if fn is not None:
-            if fn.inputs is None:
+        if isinstance(node, Function):
+            if node.parents is None:
                 raise RuntimeError(
                     "trying to backward through the graph a second time: its buffers were "
                     "freed by the first backward(); pass retain_graph=True to the first call"
                 )
-            for inp in fn.inputs:
-                if inp.requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
+            for parent in node.parents:
+                if parent is not None and id(parent) not in visited:
+                    stack.append((parent, False))
     return order
 
 
 def _run_backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
     """Propagate ``seed`` = d(loss)/d(root) back to every leaf."""
-    grads: dict[int, Any] = {id(root): seed}
-    for node in reversed(_topological_order(root)):
+    start = root._ctx if root._ctx is not None else root
+    grads: dict[int, Any] = {id(start): seed}
+    for node in reversed(_topological_order(start)):
         grad = grads.pop(id(node), None)
-        if grad is None:  # this node does not lead to root through a differentiable path
+        if grad is None:  # no differentiable path from this node to root
             continue
-        fn = node._ctx
-        if fn is None or node._retain_grad:
+        if isinstance(node, Tensor):  # a leaf: the end of the road
             _accumulate_grad(node, grad)
-        if fn is None:
             continue
-        input_grads = fn.backward(grad)
-        for inp, g in zip(fn.inputs, input_grads):
-            if g is None or not inp.requires_grad:
+        if node.retained is not None:
+            _accumulate_grad(node.retained, grad)
+        input_grads = node.backward(grad)
+        for parent, g, shape in zip(node.parents, input_grads, node.input_shapes):
+            if parent is None or g is None:
                 continue
-            if g.shape != inp.data.shape:  # a bug in an op, never the user's fault
+            if g.shape != shape:  # a bug in an op, never the user's fault
                 raise RuntimeError(
-                    f"{type(fn).__name__}.backward returned a gradient of shape "
-                    f"{tuple(g.shape)} for an input of shape {inp.shape}"
+                    f"{type(node).__name__}.backward returned a gradient of shape "
+                    f"{tuple(g.shape)} for an input of shape {shape}"
                 )
-            key = id(inp)
+            key = id(parent)
             # out of place: an op may hand the same array to two inputs
             grads[key] = g if key not in grads else grads[key] + g
         if not retain_graph:
-            fn.release()
+            node.release()
 
 
 def _accumulate_grad(tensor: Tensor, grad: Any) -> None:

@@ -106,7 +106,7 @@ def test_backward_releases_saved_buffers() -> None:
     fn = h.grad_fn
     assert fn.saved is not None
     y.backward()
-    assert fn.saved is None and fn.inputs is None
+    assert fn.saved is None and fn.parents is None
 
 
 def test_no_grad_builds_no_graph() -> None:
@@ -193,3 +193,18 @@ def test_item_and_bool_errors() -> None:
         minires.ones(2).item()
     with pytest.raises(ValueError, match="ambiguous"):
         bool(minires.ones(2))
+
+
+def test_graph_does_not_keep_intermediate_tensors_alive() -> None:
+    import gc
+    import weakref
+
+    x = minires.ones(1000, requires_grad=True)
+    h = x * 2  # Mul keeps x and the constant, not its output
+    loss = h.sum()  # Sum keeps only a shape
+    ref = weakref.ref(h)
+    del h
+    gc.collect()
+    assert ref() is None
+    loss.backward()
+    assert x.grad.numpy().sum() == 2000.0
