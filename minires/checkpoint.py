@@ -1,0 +1,99 @@
+"""One checkpoint format for models, optimizers, schedules and runs: a pickle-free ``.npz``.
+
+A checkpoint is a nested dict of state (``model.state_dict()``,
+``optimizer.state_dict()``, numbers, strings...).  Arrays are stored as
+``.npz`` entries; everything else is stored as JSON in one more entry,
+where each array is replaced by ``{"__array__": key}``.  Loading uses
+``allow_pickle=False``, so a checkpoint can never run code.
+
+Writes are atomic: the file is written beside its destination under a
+temporary name, flushed to disk, then renamed over the destination, so a
+crash leaves either the old checkpoint or the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minires import backend
+from minires.tensor import Tensor
+
+META_KEY = "__meta__"
+
+
+def _flatten(value: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
+    """Replace arrays in a nested structure by references, collecting them in ``arrays``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray) or backend.device_of(value) == "cuda":
+        key = path or "value"
+        arrays[key] = backend.to_numpy(value)
+        return {"__array__": key}
+    if isinstance(value, dict):
+        return {str(k): _flatten(v, arrays, f"{path}/{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_flatten(v, arrays, f"{path}/{i}") for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _unflatten(value: Any, arrays: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            return arrays[value["__array__"]]
+        return {k: _unflatten(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unflatten(v, arrays) for v in value]
+    return value
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(path: str | Path, state: dict[str, Any]) -> None:
+    """Save a nested dict of state (arrays, tensors, numbers, strings, lists) atomically."""
+    arrays: dict[str, np.ndarray] = {}
+    meta = _flatten(state, arrays, "")
+    if META_KEY in arrays:
+        raise ValueError(f"checkpoint: the key {META_KEY!r} is reserved")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{META_KEY: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)})
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Load what ``save`` wrote; arrays come back as NumPy arrays.  Never unpickles."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise ValueError(f"checkpoint {path} is not a readable minires checkpoint ({err})") from None
+    if META_KEY not in arrays:
+        raise ValueError(f"checkpoint {path} has no {META_KEY} entry: not a minires checkpoint")
+    meta = json.loads(arrays.pop(META_KEY).tobytes().decode())
+    return _unflatten(meta, arrays)

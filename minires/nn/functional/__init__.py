@@ -1,0 +1,30 @@
+"""Functional ops for networks: forward and backward on arrays, wrapped for tensors.
+
+    conv       im2col, col2im, conv2d
+    pooling    max_pool2d, avg_pool2d, global_avg_pool2d
+    batchnorm  batch_norm (fused closed-form backward)
+    loss       log_softmax, cross_entropy, accuracy
+"""
+
+from minires.nn.functional.batchnorm import batch_norm
+from minires.nn.functional.conv import col2im, conv2d, im2col
+from minires.nn.functional.loss import accuracy, cross_entropy, log_softmax
+from minires.nn.functional.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
+from minires.ops import relu
+from minires.tensor import Tensor
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x @ weightᵀ + bias.  x: (N, in), weight: (out, in), bias: (out,) -> (N, out)."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input has {x.shape[-1]} features but weight {weight.shape} expects {weight.shape[1]}"
+        )
+    out = x @ weight.T
+    return out + bias if bias is not None else out
+
+
+__all__ = [
+    "im2col", "col2im", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm",
+    "log_softmax", "cross_entropy", "accuracy", "linear", "relu",
+]

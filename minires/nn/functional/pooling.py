@@ -1,0 +1,94 @@
+"""Pooling: max, average and global average, built on im2col/col2im.
+
+``im2col`` lays every window out as a column, one row per (channel, kernel
+offset).  Reshaped to (C, kh·kw, N·OH·OW), pooling is a reduction over the
+middle axis, and its backward sends the gradient back through ``col2im``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minires.backend import get_array_module
+from minires.nn.functional.conv import IntPair, col2im, im2col, output_size, pair
+from minires.ops import mean
+from minires.tensor import Function, Tensor
+
+
+def _windows(x: Any, kernel_size: IntPair, stride: IntPair, padding: IntPair, pad_value: float) -> Any:
+    """(N, C, H, W) -> (C, kh·kw, N·OH·OW): one column per window."""
+    kh, kw = pair(kernel_size)
+    cols = im2col(x, kernel_size, stride, padding, pad_value)
+    return cols.reshape(x.shape[1], kh * kw, -1)
+
+
+def _output_shape(x_shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair, padding: IntPair) -> tuple:
+    (kh, kw), (sh, sw), (ph, pw) = pair(kernel_size), pair(stride), pair(padding)
+    n, c, h, w = x_shape
+    return c, n, output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+
+
+class MaxPool2dFunction(Function):
+    """Max over each window; the gradient goes to the (first) maximal element."""
+
+    def forward(self, x: Any, kernel_size: IntPair, stride: IntPair, padding: IntPair) -> Any:
+        xp = get_array_module(x)
+        windows = _windows(x, kernel_size, stride, padding, pad_value=-np.inf)
+        winner = windows.argmax(axis=1)  # (C, N·OH·OW)
+        out = xp.take_along_axis(windows, winner[:, None, :], axis=1)[:, 0]
+        self.saved = (winner, x.shape, kernel_size, stride, padding)
+        return out.reshape(_output_shape(x.shape, kernel_size, stride, padding)).transpose(1, 0, 2, 3)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        winner, x_shape, kernel_size, stride, padding = self.saved
+        xp = get_array_module(grad)
+        kh, kw = pair(kernel_size)
+        c = x_shape[1]
+        g = grad.transpose(1, 0, 2, 3).reshape(c, 1, -1)
+        windows_grad = xp.zeros((c, kh * kw, g.shape[2]), dtype=grad.dtype)
+        xp.put_along_axis(windows_grad, winner[:, None, :], g, axis=1)
+        return (col2im(windows_grad.reshape(c * kh * kw, -1), x_shape, kernel_size, stride, padding),)
+
+
+class AvgPool2dFunction(Function):
+    """Mean over each window (zero padding counts, like PyTorch's default)."""
+
+    def forward(self, x: Any, kernel_size: IntPair, stride: IntPair, padding: IntPair) -> Any:
+        windows = _windows(x, kernel_size, stride, padding, pad_value=0.0)
+        self.saved = (x.shape, kernel_size, stride, padding)
+        out = windows.mean(axis=1)
+        return out.reshape(_output_shape(x.shape, kernel_size, stride, padding)).transpose(1, 0, 2, 3)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        x_shape, kernel_size, stride, padding = self.saved
+        xp = get_array_module(grad)
+        kh, kw = pair(kernel_size)
+        c = x_shape[1]
+        g = grad.transpose(1, 0, 2, 3).reshape(c, 1, -1) / (kh * kw)
+        windows_grad = xp.broadcast_to(g, (c, kh * kw, g.shape[2]))
+        return (col2im(windows_grad.reshape(c * kh * kw, -1), x_shape, kernel_size, stride, padding),)
+
+
+def _check_4d(x: Tensor, op: str) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
+
+
+def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+    """Max pooling.  x: (N, C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size."""
+    _check_4d(x, "max_pool2d")
+    return MaxPool2dFunction.apply(x, kernel_size=kernel_size, stride=stride or kernel_size, padding=padding)
+
+
+def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+    """Average pooling.  x: (N, C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size."""
+    _check_4d(x, "avg_pool2d")
+    return AvgPool2dFunction.apply(x, kernel_size=kernel_size, stride=stride or kernel_size, padding=padding)
+
+
+def global_avg_pool2d(x: Tensor) -> Tensor:
+    """Mean over all positions of each channel.  x: (N, C, H, W) -> (N, C)."""
+    _check_4d(x, "global_avg_pool2d")
+    return mean(x, axis=(2, 3))

@@ -1,0 +1,67 @@
+"""The checkpoint format: round trip, atomic writes, no pickles, clear errors."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minires
+from minires import checkpoint, nn, optim
+
+
+def test_round_trip_model_optimizer_schedule_rng(tmp_path: Path) -> None:
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4))
+    opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    sched = optim.LRSchedule(opt, 0.1, [5])
+    net(minires.randn(2, 3, 5, 5)).sum().backward()
+    opt.step()
+    sched.step()
+    state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
+             "rng": minires.get_rng_state(), "note": "hello", "numbers": [1, 2.5]}
+    checkpoint.save(tmp_path / "c.npz", state)
+    loaded = checkpoint.load(tmp_path / "c.npz")
+    assert loaded["note"] == "hello" and loaded["numbers"] == [1, 2.5]
+    assert loaded["rng"] == minires.get_rng_state()
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(loaded["model"][k], v.numpy())
+    opt2 = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt2.load_state_dict(loaded["optimizer"])
+    np.testing.assert_array_equal(opt2.state[0]["momentum_buffer"], opt.state[0]["momentum_buffer"])
+
+
+def test_no_temporary_files_left_and_old_file_survives_a_failed_write(tmp_path: Path) -> None:
+    path = tmp_path / "c.npz"
+    checkpoint.save(path, {"a": np.arange(3)})
+    with pytest.raises(TypeError):
+        checkpoint.save(path, {"a": object()})  # not JSON-serialisable: fails before the rename
+    assert list(tmp_path.iterdir()) == [path]
+    np.testing.assert_array_equal(checkpoint.load(path)["a"], np.arange(3))
+
+
+def test_pickled_object_array_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    np.savez(path, __meta__=np.frombuffer(b'{"x": {"__array__": "x"}}', np.uint8),
+             x=np.array([object()], dtype=object))
+    with pytest.raises(ValueError, match="not a readable minires checkpoint"):
+        checkpoint.load(path)
+
+
+def test_truncated_and_foreign_files_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "c.npz"
+    checkpoint.save(path, {"a": np.arange(1000)})
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="c.npz is not a readable minires checkpoint"):
+        checkpoint.load(path)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.arange(3))
+    with pytest.raises(ValueError, match="not a minires checkpoint"):
+        checkpoint.load(other)
+    pickled = tmp_path / "p.npz"
+    pickled.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ValueError, match="not a readable"):
+        checkpoint.load(pickled)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        checkpoint.load(tmp_path / "missing.npz")

@@ -1,0 +1,122 @@
+"""im2col, col2im and conv2d: against naive loops, gradchecks, PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import compare_with_torch, randn
+
+import minires
+from minires.nn import functional as F
+from minires.nn.functional.conv import Conv2dFunction, col2im, im2col
+
+GEOMETRIES = [  # (kernel, stride, padding)
+    (3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0), (5, 1, 2), (2, 2, 0), (3, 1, 0), ((3, 1), (2, 1), (1, 0)),
+]
+
+
+def naive_conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: object, padding: object) -> np.ndarray:
+    """The definition, one output pixel at a time."""
+    (sh, sw), (ph, pw) = F.conv.pair(stride), F.conv.pair(padding)
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    out = np.zeros((n, f, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out + (b[None, :, None, None] if b is not None else 0)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_im2col_columns_are_the_windows(kernel: object, stride: object, padding: object) -> None:
+    x = randn(2, 3, 7, 6)
+    (kh, kw), (sh, sw), (ph, pw) = F.conv.pair(kernel), F.conv.pair(stride), F.conv.pair(padding)
+    cols = im2col(x, kernel, stride, padding)
+    oh, ow = (7 + 2 * ph - kh) // sh + 1, (6 + 2 * pw - kw) // sw + 1
+    assert cols.shape == (3 * kh * kw, 2 * oh * ow) and cols.flags.c_contiguous
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    for n, i, j in [(0, 0, 0), (1, oh - 1, ow - 1), (1, oh // 2, 0)]:
+        window = xp[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
+        np.testing.assert_array_equal(cols[:, (n * oh + i) * ow + j], window.reshape(-1))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_col2im_is_the_adjoint_of_im2col(kernel: object, stride: object, padding: object) -> None:
+    # <im2col(x), c> == <x, col2im(c)> for all x, c: the defining property of an adjoint
+    x = randn(2, 3, 7, 6, seed=1)
+    c = randn(*im2col(x, kernel, stride, padding).shape, seed=2)
+    left = (im2col(x, kernel, stride, padding) * c).sum()
+    right = (x * col2im(c, x.shape, kernel, stride, padding)).sum()
+    assert left == pytest.approx(right, rel=1e-10)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_conv2d_matches_naive_loop(kernel: object, stride: object, padding: object, device: str) -> None:
+    kh, kw = F.conv.pair(kernel)
+    x, w, b = randn(2, 3, 7, 6, seed=1), randn(4, 3, kh, kw, seed=2), randn(4, seed=3)
+    out = F.conv2d(*(minires.tensor(a, device=device) for a in (x, w, b)), stride=stride, padding=padding)
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, b, stride, padding), atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_conv2d_gradcheck(kernel: object, stride: object, padding: object, device: str) -> None:
+    kh, kw = F.conv.pair(kernel)
+    args = [minires.tensor(randn(*s, seed=i), requires_grad=True, device=device)
+            for i, s in enumerate([(2, 2, 5, 6), (3, 2, kh, kw), (3,)])]
+    assert minires.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding), *args)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_conv2d_matches_torch(kernel: object, stride: object, padding: object) -> None:
+    torch = pytest.importorskip("torch")
+    kh, kw = F.conv.pair(kernel)
+    compare_with_torch(
+        lambda x, w, b: F.conv2d(x, w, b, stride, padding),
+        lambda x, w, b: torch.nn.functional.conv2d(x, w, b, stride, padding),
+        [randn(2, 3, 9, 8, seed=1, dtype=np.float32), randn(4, 3, kh, kw, seed=2, dtype=np.float32),
+         randn(4, seed=3, dtype=np.float32)],
+        atol=1e-4,
+    )
+
+
+def test_conv2d_large_input_directional_gradcheck() -> None:
+    x = minires.tensor(randn(4, 16, 16, 16), requires_grad=True)
+    w = minires.tensor(randn(16, 16, 3, 3) * 0.1, requires_grad=True)
+    assert minires.directional_gradcheck(lambda x, w: F.conv2d(x, w, padding=1), x, w)
+
+
+def test_conv2d_keeps_its_input_not_the_columns() -> None:
+    x = minires.randn(2, 3, 8, 8, requires_grad=True)
+    w = minires.randn(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    fn = out.grad_fn
+    assert isinstance(fn, Conv2dFunction)
+    kept = [a for a in fn.saved if isinstance(a, np.ndarray)]
+    assert sum(a.nbytes for a in kept) == x.data.nbytes + w.data.nbytes  # no 9x-sized columns
+    assert kept[0] is x.data  # a reference, not a copy
+
+
+def test_conv2d_skips_input_gradient_it_does_not_need() -> None:
+    x = minires.randn(2, 3, 8, 8)  # e.g. the images: no gradient wanted
+    w = minires.randn(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    out.sum().backward()
+    assert w.grad is not None and x.grad is None
+
+
+def test_conv2d_output_is_channel_major_view() -> None:
+    out = F.conv2d(minires.randn(2, 3, 8, 8), minires.randn(4, 3, 3, 3), padding=1)
+    assert out.shape == (2, 4, 8, 8)
+    assert out.data.transpose(1, 0, 2, 3).flags.c_contiguous  # memory is (F, N, H, W)
+
+
+def test_conv2d_errors_name_shapes() -> None:
+    with pytest.raises(ValueError, match=r"expects 4 input channels.*\(2, 3, 8, 8\) has 3"):
+        F.conv2d(minires.randn(2, 3, 8, 8), minires.randn(5, 4, 3, 3))
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got \(3, 8, 8\)"):
+        F.conv2d(minires.randn(3, 8, 8), minires.randn(5, 3, 3, 3))
+    with pytest.raises(ValueError, match="does not fit"):
+        F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))

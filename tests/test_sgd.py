@@ -1,0 +1,111 @@
+"""SGD: the update rule, parameter groups, state dicts, PyTorch parity, and a net that learns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import randn
+
+import minires
+from minires import nn, optim
+from minires.nn import functional as F
+
+
+def test_plain_sgd_step() -> None:
+    p = minires.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.5)
+    (p * p).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(p.numpy(), [0.0, 0.0])
+
+
+def test_momentum_weight_decay_nesterov_by_hand() -> None:
+    p = minires.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)
+    expected, buf = 1.0, None
+    for _ in range(3):
+        opt.zero_grad()
+        (p * p).sum().backward()  # gradient 2p
+        g = 2 * expected + 0.01 * expected
+        buf = g if buf is None else 0.9 * buf + g
+        expected -= 0.1 * (g + 0.9 * buf)
+        opt.step()
+        assert p.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_split_weight_decay_groups() -> None:
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 2))
+    groups = optim.split_weight_decay(net.named_parameters(), 1e-4)
+    assert [len(g["params"]) for g in groups] == [2, 3]
+    assert [g["weight_decay"] for g in groups] == [1e-4, 0.0]
+
+
+def test_state_dict_restores_momentum() -> None:
+    def run(steps: int, resume_at: int | None = None) -> np.ndarray:
+        minires.manual_seed(0)
+        p = minires.tensor([1.0, -2.0], requires_grad=True)
+        opt = optim.SGD([p], lr=0.1, momentum=0.9)
+        for i in range(steps):
+            if i == resume_at:
+                state, values = opt.state_dict(), p.numpy().copy()
+                p = minires.tensor(values, requires_grad=True)
+                opt = optim.SGD([p], lr=0.5, momentum=0.0)
+                opt.load_state_dict(state)
+            opt.zero_grad()
+            (p**3).sum().backward()
+            opt.step()
+        return p.numpy()
+
+    np.testing.assert_array_equal(run(6), run(6, resume_at=3))
+
+
+def test_sgd_errors() -> None:
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        optim.SGD([minires.ones(1, requires_grad=True)], lr=-1)
+    with pytest.raises(TypeError, match="requires_grad=True"):
+        optim.SGD([minires.ones(1)], lr=0.1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([minires.ones(1, requires_grad=True)], lr=0.1, nesterov=True)
+
+
+def test_one_step_of_a_conv_net_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+
+    def ours_net() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                             nn.Conv2d(8, 4, 3, stride=2, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    tn = torch.nn
+    theirs = tn.Sequential(tn.Conv2d(3, 8, 3, padding=1, bias=False), tn.BatchNorm2d(8), tn.ReLU(),
+                           tn.Conv2d(8, 4, 3, stride=2, padding=1), tn.AdaptiveAvgPool2d(1), tn.Flatten())
+    ours = ours_net()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x, y = randn(6, 3, 8, 8, dtype=np.float32), np.array([0, 1, 2, 3, 0, 1])
+    opt_o = optim.SGD(ours.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    for _ in range(2):  # the second step exercises the momentum buffers
+        opt_o.zero_grad(), opt_t.zero_grad()
+        F.cross_entropy(ours(minires.tensor(x)), y).backward()
+        torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+        opt_o.step(), opt_t.step()
+    theirs_state = theirs.state_dict()
+    for name, value in ours.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), theirs_state[name].numpy(), atol=1e-5, err_msg=name)
+
+
+def test_tiny_convnet_overfits_random_images() -> None:
+    minires.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = minires.tensor(rng.standard_normal((64, 3, 8, 8)).astype(np.float32))
+    y = rng.integers(0, 10, 64)
+    net = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 4 * 4, 10),
+    )
+    opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    for _ in range(150):
+        opt.zero_grad()
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+    net.eval()
+    assert F.accuracy(net(x), y) == 1.0
