@@ -10,6 +10,7 @@ The layers, from the top down (each imports only the ones below it):
 
 from minires import cuda
 from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
+from minires.models.summary import summary  # noqa: E402  (models sit above the engine)
 from minires.ops import (
     cat,
     concatenate,
@@ -49,5 +50,5 @@ __all__ = [
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "is_grad_enabled",
     "gradcheck", "directional_gradcheck", "GradcheckError", "cuda",
     "exp", "log", "relu", "sigmoid", "tanh", "sum", "mean", "max", "matmul", "reshape",
-    "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "__version__",
+    "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "summary", "__version__",
 ]

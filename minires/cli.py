@@ -29,6 +29,15 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(args: argparse.Namespace) -> int:
+    """Print a network's layers, parameters and multiply-adds."""
+    from minires import models
+
+    model = models.get(args.model, **({"stride_on_3x3": True} if args.v15 else {}))
+    print(minires.summary(model, models.input_shape(args.model)).table(layers=not args.totals))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minires",
@@ -40,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=100, help="gradient steps (default 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(func=_demo)
+
+    summary = sub.add_parser("summary", help="layers, parameters and multiply-adds of a network")
+    summary.add_argument("model", help="a registered name, e.g. resnet20, plain56, resnet50")
+    summary.add_argument("--totals", action="store_true", help="print the totals only")
+    summary.add_argument("--v15", action="store_true", help="bottleneck stride on the 3x3 conv (ResNet-50+)")
+    summary.set_defaults(func=_summary)
     return parser
 
 
@@ -51,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as err:
+        print(f"minires {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -33,3 +33,17 @@ def test_demo_learns_the_line(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_module_entry() -> None:
     out = subprocess.run([sys.executable, "-m", "minires", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "minires" in out.stdout
+
+
+def test_summary_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "resnet20", "--totals"]) == 0
+    out = capsys.readouterr().out
+    assert "total parameters: 269,722 (0.27M)" in out and "layer1.0.conv1" not in out
+    assert main(["summary", "plain20"]) == 0
+    assert "layer1.0.conv1" in capsys.readouterr().out
+
+
+def test_unknown_model_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "resnet21"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("minires summary: error: unknown model 'resnet21'") and "\n" not in err
