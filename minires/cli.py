@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 import minires
+from minires import backend
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -38,6 +39,34 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    """Train a network with the paper's recipe (every value overridable)."""
+    from minires.train import TrainConfig, train
+
+    overrides = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    overrides.setdefault("out", f"runs/{args.model}")
+    config = TrainConfig(**overrides)
+    result = train(config, resume=args.resume)
+    return 0 if result["status"] == "finished" else 130
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Evaluate a trained checkpoint on the test set."""
+    from minires.data import Normalizer, load_cifar10, load_sample
+    from minires.train import evaluate, load_trained
+
+    device = backend.check_device(args.device)
+    model, state = load_trained(args.checkpoint, device)
+    norm = state["normalizer"]
+    normalizer = Normalizer(norm["mean"], norm.get("std"), norm["mode"])
+    data = args.data if args.data is not None else state["config"]["data"]
+    images, labels = load_sample("test") if data == "sample" else load_cifar10(data, "test")
+    error, loss = evaluate(model, normalizer(images), labels, 500, device)
+    print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
+          f"(loss {loss:.4f}) on {len(labels):,} images")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minires",
@@ -55,6 +84,37 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--totals", action="store_true", help="print the totals only")
     summary.add_argument("--v15", action="store_true", help="bottleneck stride on the 3x3 conv (ResNet-50+)")
     summary.set_defaults(func=_summary)
+
+    tr = sub.add_parser("train", help="train a network on CIFAR-10 with the paper's recipe",
+                        description="Train on CIFAR-10. Defaults are the paper's recipe: batch 128, lr 0.1 "
+                        "(/10 at 32k and 48k), momentum 0.9, weight decay 1e-4, 64k iterations.")
+    tr.add_argument("--model", required=True, help="e.g. resnet20, plain56 (see 'minires summary')")
+    tr.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
+                    "(default: $MINIRES_DATA, then ~/.cache/minires)")
+    tr.add_argument("--device", help="cpu (default) or cuda")
+    tr.add_argument("--out", help="run folder (default runs/MODEL)")
+    tr.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--schedule-scale", type=float, help="shrink the whole schedule, e.g. 0.01 = 640 iterations")
+    tr.add_argument("--iterations", type=int, help="total iterations (before scaling)")
+    tr.add_argument("--milestones", type=int, nargs="*", help="lr /10 at these iterations (before scaling)")
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--momentum", type=float)
+    tr.add_argument("--weight-decay", type=float)
+    tr.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=None,
+                    help="lr 0.01 until training error < 80%% (default: on for ResNet-110 and deeper)")
+    tr.add_argument("--eval-every", type=int, help="evaluate every N iterations (before scaling)")
+    tr.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (before scaling)")
+    tr.add_argument("--normalize", choices=["pixel", "channel"], help="per-pixel mean (paper) or per-channel")
+    tr.add_argument("--val-split", action="store_true", default=None, help="hold out 5k training images")
+    tr.set_defaults(func=_train)
+
+    ev = sub.add_parser("eval", help="test error of a trained checkpoint")
+    ev.add_argument("checkpoint", help="a run folder or its checkpoint.npz")
+    ev.add_argument("--data", help="CIFAR-10 location (default: the one the run used)")
+    ev.add_argument("--device", default="cpu")
+    ev.set_defaults(func=_eval)
     return parser
 
 

@@ -47,3 +47,26 @@ def test_unknown_model_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -
     assert main(["summary", "resnet21"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("minires summary: error: unknown model 'resnet21'") and "\n" not in err
+
+
+def test_train_command_errors_are_one_line_and_early(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    cases = [
+        (["train", "--model", "resnet21", "--data", "sample"], "unknown model 'resnet21'"),
+        (["train", "--model", "resnet20", "--data", str(tmp_path / "none")], "does not exist"),
+        (["train", "--model", "resnet20", "--data", "sample", "--device", "tpu"], "unknown device 'tpu'"),
+        (["train", "--model", "resnet20", "--data", "sample", "--out", "/proc/minires-run"], "cannot be written"),
+    ]
+    for argv, expected in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert expected in err and "\n" not in err, err
+
+
+def test_train_and_eval_on_the_sample(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    out = tmp_path / "run"
+    argv = ["train", "--model", "resnet20", "--data", "sample", "--out", str(out), "--iterations", "3",
+            "--batch-size", "16", "--eval-every", "3", "--checkpoint-every", "3"]
+    assert main(argv) == 0
+    assert "done: resnet20, 3 iterations" in capsys.readouterr().out
+    assert main(["eval", str(out)]) == 0
+    assert "test error" in capsys.readouterr().out

@@ -1,0 +1,18 @@
+"""CIFAR-10: reading the official files safely, the embedded sample, preprocessing, loaders."""
+
+from minires.data.cifar import (
+    CLASSES,
+    CifarFormatError,
+    download,
+    load_cifar10,
+    load_sample,
+    locate,
+    safe_unpickle,
+)
+from minires.data.loader import BatchLoader, batches_in_order, prefetched
+from minires.data.transforms import Normalizer, random_crop_flip
+
+__all__ = [
+    "CLASSES", "CifarFormatError", "download", "load_cifar10", "load_sample", "locate", "safe_unpickle",
+    "BatchLoader", "batches_in_order", "prefetched", "Normalizer", "random_crop_flip",
+]

@@ -1,0 +1,69 @@
+"""Preprocessing and augmentation, as in the paper, vectorised over the batch.
+
+* Per-pixel mean subtraction: the mean *image* of the training split
+  (3×32×32 values) is subtracted from every image.  (Per-channel
+  normalisation -- subtract 3 means, divide by 3 stds -- is offered as the
+  common alternative.)
+* Training augmentation: pad 4 pixels of zeros on each side, take a random
+  32×32 crop, flip horizontally with probability ½.  Zero padding after
+  mean subtraction means the padding has the mean colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Normalizer:
+    """Subtract a mean (and divide by a std); ``mode`` is 'pixel' (paper) or 'channel'.
+
+    Fit on training images (N, 3, H, W) uint8; apply to any split.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray | None = None
+    mode: str = "pixel"
+
+    @classmethod
+    def fit(cls, images: np.ndarray, mode: str = "pixel") -> Normalizer:
+        x = images.astype(np.float64) / 255
+        if mode == "pixel":
+            return cls(x.mean(axis=0).astype(np.float32), None, mode)
+        if mode == "channel":
+            mean = x.mean(axis=(0, 2, 3), keepdims=True)[0]
+            std = x.std(axis=(0, 2, 3), keepdims=True)[0]
+            return cls(mean.astype(np.float32), std.astype(np.float32), mode)
+        raise ValueError(f"normalisation must be 'pixel' (the paper's) or 'channel', got {mode!r}")
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """(N, 3, H, W) uint8 -> float32, normalised."""
+        x = images.astype(np.float32) / 255 - self.mean
+        return x / self.std if self.std is not None else x
+
+
+def random_crop_flip(images: np.ndarray, rng: np.random.Generator, padding: int = 4) -> np.ndarray:
+    """Pad, randomly crop back to the original size, randomly flip; one draw per image.
+
+    Args:
+        images: (N, C, H, W) float array.
+        rng: where the crop offsets and flips come from.
+        padding: zeros added on each side before cropping.
+
+    Returns:
+        (N, C, H, W) augmented copy.
+    """
+    n, c, h, w = images.shape
+    padded = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=images.dtype)
+    padded[:, :, padding : padding + h, padding : padding + w] = images
+    top = rng.integers(0, 2 * padding + 1, n)
+    left = rng.integers(0, 2 * padding + 1, n)
+    flip = rng.random(n) < 0.5
+    rows = top[:, None] + np.arange(h)  # (N, H): the rows each image keeps
+    cols = left[:, None] + np.arange(w)  # (N, W)
+    cols = np.where(flip[:, None], cols[:, ::-1], cols)  # a flip reads the columns backwards
+    batch = np.arange(n)[:, None, None, None]
+    channel = np.arange(c)[None, :, None, None]
+    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]

@@ -1,0 +1,20 @@
+"""Training: the config, the loop (resumable, observable), evaluation."""
+
+from minires.train.config import TrainConfig
+from minires.train.trainer import (
+    CHECKPOINT,
+    CONFIG,
+    METRICS,
+    RESULT,
+    RunExists,
+    TrainingDiverged,
+    evaluate,
+    load_splits,
+    load_trained,
+    train,
+)
+
+__all__ = [
+    "TrainConfig", "train", "evaluate", "load_splits", "load_trained", "TrainingDiverged", "RunExists",
+    "CONFIG", "METRICS", "CHECKPOINT", "RESULT",
+]

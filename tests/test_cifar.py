@@ -1,0 +1,100 @@
+"""The CIFAR-10 reader: round trip, archive, search order, refusing bad and malicious files."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cifar_files import batch_bytes, write_cifar
+
+from minires import data
+
+
+def test_round_trip_folder_and_archive(tmp_path: Path) -> None:
+    write_cifar(tmp_path / "a", per_batch=7, test=5)
+    x, y = data.load_cifar10(tmp_path / "a", "train")
+    assert x.shape == (35, 3, 32, 32) and x.dtype == np.uint8 and y.dtype == np.int64
+    xt, yt = data.load_cifar10(tmp_path / "a", "test")
+    assert xt.shape == (5, 3, 32, 32)
+    archive = write_cifar(tmp_path / "b", per_batch=7, test=5, archive=True)
+    xa, ya = data.load_cifar10(archive, "train")
+    np.testing.assert_array_equal(xa, x)
+    np.testing.assert_array_equal(ya, y)
+    assert data.locate(tmp_path / "b") == archive  # a folder holding the archive
+
+
+def test_pixel_layout_is_channel_planes(tmp_path: Path) -> None:
+    folder = write_cifar(tmp_path, per_batch=2, test=2)
+    image = np.zeros((1, 3, 32, 32), np.uint8)
+    image[0, 1, 0, 5] = 200  # green plane, row 0, column 5
+    (folder / "test_batch").write_bytes(batch_bytes(image, np.array([3])))
+    x, y = data.load_cifar10(tmp_path, "test")
+    assert x[0, 1, 0, 5] == 200 and x.sum() == 200 and y.tolist() == [3]
+
+
+def test_search_order_env_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_cifar(tmp_path / "env")
+    monkeypatch.setenv("MINIRES_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "nocache"))
+    assert data.locate() == tmp_path / "env" / "cifar-10-batches-py"
+    monkeypatch.delenv("MINIRES_DATA")
+    with pytest.raises(FileNotFoundError, match="build_cifar10.py"):
+        data.locate()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.locate(tmp_path / "nowhere")
+
+
+def test_truncated_file_is_named(tmp_path: Path) -> None:
+    folder = write_cifar(tmp_path)
+    blob = (folder / "data_batch_3").read_bytes()
+    (folder / "data_batch_3").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(data.CifarFormatError, match="data_batch_3: not a valid CIFAR-10 pickle"):
+        data.load_cifar10(tmp_path, "train")
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    folder = write_cifar(tmp_path)
+    (folder / "data_batch_5").unlink()
+    with pytest.raises(data.CifarFormatError, match="data_batch_5: missing"):
+        data.load_cifar10(tmp_path, "train")
+
+
+class _RunsCode:
+    def __reduce__(self) -> tuple:
+        return (print, ("this must never run",))
+
+
+def test_pickle_that_calls_a_function_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_cifar(tmp_path)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": _RunsCode(), b"labels": []}, protocol=2))
+    with pytest.raises(data.CifarFormatError, match=r"refusing to load (__builtin__|builtins)\.print"):
+        data.load_cifar10(tmp_path, "test")
+    assert "must never run" not in capsys.readouterr().out
+
+
+def test_wrong_contents_are_explained(tmp_path: Path) -> None:
+    folder = write_cifar(tmp_path)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": np.zeros((2, 10), np.uint8), b"labels": [1, 2]}))
+    with pytest.raises(data.CifarFormatError, match=r"should be a \(N, 3072\) uint8 array, got \(2, 10\)"):
+        data.load_cifar10(tmp_path, "test")
+
+
+def test_embedded_sample() -> None:
+    x, y = data.load_sample("test")
+    assert x.shape == (1000, 3, 32, 32) and x.dtype == np.uint8
+    assert set(np.unique(y)) == set(range(10))
+    assert 60 < x.mean() < 180  # real photographs, not blank
+
+
+def test_download_offline_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import urllib.request
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    with pytest.raises(RuntimeError, match="could not download.*supply CIFAR-10"):
+        data.download(tmp_path)
+    assert not list(tmp_path.iterdir())

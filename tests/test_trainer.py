@@ -1,0 +1,143 @@
+"""The training loop: a real (tiny) run, exact resume after SIGKILL, Ctrl-C, NaN, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cifar_files import write_cifar
+
+from minires import checkpoint
+from minires.train import RunExists, TrainConfig, TrainingDiverged, train
+
+TINY = dict(model="resnet20", batch_size=8, iterations=12, milestones=[8], eval_every=4, checkpoint_every=2,
+            eval_batch_size=25)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cifar")
+    write_cifar(root, per_batch=12, test=50)
+    return root
+
+
+def config(data: Path, out: Path, **kw: object) -> TrainConfig:
+    return TrainConfig(data=str(data), out=str(out), **{**TINY, **kw})  # type: ignore[arg-type]
+
+
+def test_a_run_writes_config_metrics_checkpoint_result(tiny_data: Path, tmp_path: Path) -> None:
+    result = train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    run = tmp_path / "run"
+    assert result["status"] == "finished" and result["iteration"] == 12
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model"] == "resnet20" and saved["milestones"] == [8]
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == [4, 8, 12]
+    assert all(0 <= r["test_error"] <= 1 and 0 <= r["train_error"] <= 1 for r in rows)
+    assert rows[-1]["lr"] == pytest.approx(0.01)
+    state = checkpoint.load(run / "checkpoint.npz")
+    assert state["finished"] and state["iteration"] == 12 and state["data_position"] == 12
+    assert "layer1.0.conv1.weight" in state["model"] and state["optimizer"]["state"]
+    assert json.loads((run / "result.json").read_text())["test_error"] == rows[-1]["test_error"]
+
+
+def test_schedule_scale_shrinks_everything(tiny_data: Path, tmp_path: Path) -> None:
+    cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path), schedule_scale=0.001).scaled()
+    assert (cfg.iterations, cfg.milestones, cfg.eval_every, cfg.warmup_iterations) == (64, [32, 48], 2, 1)
+
+
+def _cli(data: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "minires", "train", "--model", "resnet20", "--data", str(data), "--out", str(out),
+            "--iterations", "12", "--milestones", "8", "--batch-size", "8", "--eval-every", "4",
+            "--checkpoint-every", "2", *extra]
+
+
+def _weights(out: Path) -> dict[str, np.ndarray]:
+    return checkpoint.load(out / "checkpoint.npz")["model"]
+
+
+@pytest.mark.slow
+def test_killed_and_resumed_run_ends_bitwise_equal(tiny_data: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    subprocess.run(_cli(tiny_data, tmp_path / "whole"), check=True, capture_output=True, env=env)
+
+    victim = subprocess.Popen(_cli(tiny_data, tmp_path / "killed"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env)
+    ckpt = tmp_path / "killed" / "checkpoint.npz"
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and victim.poll() is None:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    killed_at = checkpoint.load(ckpt)["iteration"]
+    assert killed_at < 12, "the run finished before it could be killed"
+
+    subprocess.run(_cli(tiny_data, tmp_path / "killed", "--resume"), check=True, capture_output=True, env=env)
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "killed")
+    for name in whole:
+        assert np.array_equal(whole[name], resumed[name]), name
+    lines = (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["iteration"] for x in lines] == [4, 8, 12]
+
+
+def test_ctrl_c_saves_and_resume_continues(tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from minires.train import trainer
+
+    original = trainer.Progress.update
+
+    def interrupt_at_5(self, iteration, *args):  # noqa: ANN001, ANN202
+        original(self, iteration, *args)
+        if iteration == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(trainer.Progress, "update", interrupt_at_5)
+    out = tmp_path / "run"
+    result = train(config(tiny_data, out), stream=open(os.devnull, "w"))
+    assert result == {"status": "interrupted", "iteration": 5}
+    assert checkpoint.load(out / "checkpoint.npz")["iteration"] == 5
+    monkeypatch.setattr(trainer.Progress, "update", original)
+    assert train(config(tiny_data, out), resume=True, stream=open(os.devnull, "w"))["iteration"] == 12
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from minires.train import trainer
+
+    calls = {"n": 0}
+    real = trainer.cross_entropy
+
+    def poisoned(logits, labels, reduction="mean"):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        loss = real(logits, labels, reduction)
+        return loss * float("nan") if calls["n"] == 4 else loss
+
+    monkeypatch.setattr(trainer, "cross_entropy", poisoned)
+    with pytest.raises(TrainingDiverged, match="became nan at iteration 4.*last good checkpoint"):
+        train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    state = checkpoint.load(tmp_path / "run" / "checkpoint.npz")
+    assert state["iteration"] == 2
+    assert all(np.all(np.isfinite(v)) for v in state["model"].values())
+
+
+def test_existing_run_is_not_overwritten(tiny_data: Path, tmp_path: Path) -> None:
+    train(config(tiny_data, tmp_path / "run", iterations=2), stream=open(os.devnull, "w"))
+    before = (tmp_path / "run" / "checkpoint.npz").read_bytes()
+    with pytest.raises(RunExists, match="pass --resume"):
+        train(config(tiny_data, tmp_path / "run", iterations=2), stream=open(os.devnull, "w"))
+    assert (tmp_path / "run" / "checkpoint.npz").read_bytes() == before
+    again = train(config(tiny_data, tmp_path / "run", iterations=2), resume=True, stream=open(os.devnull, "w"))
+    assert again["status"] == "finished"  # a finished run is reported, not retrained
+
+
+def test_learns_the_tiny_data(tiny_data: Path, tmp_path: Path) -> None:
+    result = train(config(tiny_data, tmp_path / "run", iterations=60, milestones=[45], eval_every=60,
+                          checkpoint_every=60, lr=0.05), stream=open(os.devnull, "w"))
+    # chance is 90% error; a guesser gets <= 75% on 50 test images with probability ~0.0005
+    assert result["test_error"] <= 0.75
