@@ -166,15 +166,15 @@ def log(a: Tensor) -> Tensor:
 
 
 class ReLU(Function):
-    """max(a, 0).  Keeps a boolean mask (1 byte per element) for backward."""
+    """max(a, 0).  Keeps its output: in a network the next layer keeps it anyway."""
 
     def forward(self, a: Any) -> Any:
-        mask = a > 0
-        self.saved = mask
-        return a * mask
+        out = get_array_module(a).maximum(a, 0)
+        self.saved = out
+        return out
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * self.saved,)
+        return (grad * (self.saved > 0),)
 
 
 class Sigmoid(Function):

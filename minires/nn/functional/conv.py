@@ -146,16 +146,37 @@ class Conv2dFunction(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         x, weight, geometry, x_shape = self.saved
-        f = weight.shape[0]
         g = channel_major_matrix(grad)  # (F, N·OH·OW)
         grad_x = grad_w = grad_b = None
         if self.needs_grad[1]:
-            grad_w = (g @ im2col(x, *geometry).T).reshape(weight.shape)
+            # dW = g @ colsᵀ, computed as (cols @ gᵀ)ᵀ: the same numbers, but BLAS runs this
+            # orientation up to twice as fast for im2col's long, thin matrices
+            grad_w = (im2col(x, *geometry) @ g.T).T.reshape(weight.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             grad_b = g.sum(axis=1)
         if self.needs_grad[0]:
-            grad_x = col2im(weight.reshape(f, -1).T @ g, x_shape, *geometry)
+            grad_x = input_gradient(grad, weight, x_shape, *geometry)
         return (grad_x, grad_w, grad_b)[: len(self.needs_grad)]
+
+
+def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], kernel: tuple[int, int],
+                   stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+    """dL/dx of a convolution, given dL/dout (N, F, OH, OW) and the filters (F, C, kh, kw).
+
+    The general way is ``col2im(Wᵀ @ g)``: send each output gradient back
+    through the window it came from.  For stride 1 the same sum is itself a
+    convolution -- of the output gradient with the filters flipped and with
+    in/out channels swapped, padded by k − 1 − p -- which is cheaper: one
+    im2col copy and one product instead of a product and kh·kw strided adds.
+    """
+    (kh, kw), (ph, pw) = kernel, padding
+    f, c = weight.shape[:2]
+    if stride == (1, 1) and ph <= kh - 1 and pw <= kw - 1:
+        flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, -1)  # (C, F·kh·kw)
+        n, _, h, w = x_shape
+        cols = im2col(grad, kernel, 1, (kh - 1 - ph, kw - 1 - pw))
+        return (flipped @ cols).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+    return col2im(weight.reshape(f, -1).T @ channel_major_matrix(grad), x_shape, kernel, stride, padding)
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0) -> Tensor:

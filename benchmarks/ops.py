@@ -1,0 +1,72 @@
+"""Where the time goes: per-op timings for the layer shapes of a CIFAR ResNet at batch 128.
+
+    python -m benchmarks.ops
+
+Prints median milliseconds of im2col, conv2d forward, conv2d backward (weights and input),
+batch-norm forward/backward and ReLU for the three stage shapes (16×32×32, 32×16×16,
+64×8×8), and how many of each a ResNet-20 training step runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import minires
+from minires.nn import functional as F
+from minires.nn.functional.conv import im2col
+
+SHAPES = [(16, 32), (32, 16), (64, 8)]  # channels, size: the three stages
+PER_STEP_RESNET20 = {16: 7, 32: 6, 64: 6}  # 3x3 convs per stage (stem included in stage 1)
+
+
+def timed(fn: Callable[[], object], repeat: int = 7) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def main(argv: list[str] | None = None) -> None:
+    n = 128
+    rng = np.random.default_rng(0)
+    print(f"{'op (batch 128)':<28} " + " ".join(f"{f'{c}x{s}x{s}':>10}" for c, s in SHAPES) + "   ms")
+    rows: dict[str, list[float]] = {}
+    for c, s in SHAPES:
+        x = minires.tensor(rng.standard_normal((n, c, s, s), dtype=np.float32), requires_grad=True)
+        w = minires.tensor(rng.standard_normal((c, c, 3, 3), dtype=np.float32) * 0.1, requires_grad=True)
+        gamma, beta = minires.ones(c, requires_grad=True), minires.zeros(c, requires_grad=True)
+        rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
+        y = minires.Tensor(F.conv2d(x, w, padding=1).data, requires_grad=True)  # channel-major, as in a net
+        g = rng.standard_normal(y.shape, dtype=np.float32)
+
+        def conv_backward() -> None:
+            F.conv2d(x, w, padding=1).backward(g)
+
+        def bn_backward() -> None:
+            F.batch_norm(y, rm, rv, gamma, beta).backward(g)
+
+        measures = {
+            "im2col": lambda: im2col(y.data, 3, 1, 1),
+            "conv2d forward": lambda: F.conv2d(x, w, padding=1),
+            "conv2d forward+backward": conv_backward,
+            "batch_norm forward": lambda: F.batch_norm(y, rm, rv, gamma, beta),
+            "batch_norm forward+backward": bn_backward,
+            "relu forward": lambda: F.relu(y),
+        }
+        for name, fn in measures.items():
+            rows.setdefault(name, []).append(timed(fn))
+    for name, values in rows.items():
+        print(f"{name:<28} " + " ".join(f"{v:>10.1f}" for v in values))
+    per_step = sum(v * PER_STEP_RESNET20[c] for v, (c, _) in zip(rows["conv2d forward+backward"], SHAPES))
+    print(f"\nconv forward+backward, all 19 3x3 convs of a ResNet-20 step (estimate): {per_step:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""minires vs PyTorch on the CPU: training and inference throughput, peak memory, per-op costs.
+
+    python -m benchmarks.run                          # resnet20 resnet56 resnet110 plain20 plain56
+    python -m benchmarks.run --models resnet20 --rounds 3 --json bench.json
+
+Each measurement runs in a fresh process (so peak memory is per configuration);
+minires and PyTorch alternate, round after round, and the table reports the
+median over rounds and the ratio minires / PyTorch measured in the same run.
+PyTorch is used only when it is importable.  Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_MODELS = ["resnet20", "resnet56", "resnet110", "plain20", "plain56"]
+
+
+def measure(framework: str, model: str, steps: int) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.step", framework, model, "--steps", str(steps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_of(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in runs if key in r]
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=DEFAULT_MODELS)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model (median reported)")
+    parser.add_argument("--steps", type=int, default=10, help="timed training steps per process")
+    parser.add_argument("--json", help="write all measurements here")
+    parser.add_argument("--ops", action="store_true", help="also print per-op timings (benchmarks.ops)")
+    args = parser.parse_args()
+    frameworks = ["minires"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    results: dict[str, dict[str, list[dict]]] = {}
+    for model in args.models:
+        results[model] = {f: [] for f in frameworks}
+        for r in range(args.rounds):
+            for f in frameworks if r % 2 == 0 else reversed(frameworks):
+                results[model][f].append(measure(f, model, args.steps))
+                print(f"  {model} {f} round {r + 1}: {results[model][f][-1]}", file=sys.stderr)
+
+    head = (f"{'model':<10} {'train img/s':>12} {'torch':>8} {'ratio':>6} | {'infer img/s':>11} {'torch':>8} "
+            f"{'ratio':>6} | {'peak MiB':>9} {'torch':>8} {'ratio':>6}")
+    print(head)
+    print("-" * len(head))
+    table = {}
+    for model, by_fw in results.items():
+        row = {}
+        for key in ("train_img_s", "infer_img_s", "train_peak_mib"):
+            ours, theirs = median_of(by_fw["minires"], key), median_of(by_fw.get("torch", []), key)
+            row[key] = (ours, theirs, ours / theirs if ours and theirs else None)
+        table[model] = row
+
+        def cell(v: tuple, width: int = 8) -> str:
+            ours, theirs, ratio = v
+            fmt = lambda x, w: f"{x:>{w}.0f}" if x is not None else f"{'-':>{w}}"  # noqa: E731
+            return f"{fmt(ours, width + 3)} {fmt(theirs, 8)} {ratio:>6.2f}" if ratio else f"{fmt(ours, width + 3)}"
+
+        print(f"{model:<10} {cell(row['train_img_s'], 9)} | {cell(row['infer_img_s'], 8)} | "
+              f"{cell(row['train_peak_mib'], 6)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rounds": results, "table": table}, indent=2))
+    if args.ops:
+        from benchmarks import ops
+
+        ops.main([])
+
+
+if __name__ == "__main__":
+    main()

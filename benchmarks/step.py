@@ -1,0 +1,122 @@
+"""Measure one configuration in this process and print one JSON line.
+
+    python -m benchmarks.step minires resnet20 --batch 128 --steps 10
+
+Training: forward + backward + SGD (momentum 0.9, weight decay 1e-4) on random
+CIFAR-shaped data; throughput is the median over ``--steps`` steps after
+``--warmup`` untimed ones.  Inference: eval mode, no gradients, batch
+``--infer-batch``.  Peak memory is this process's peak resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
+                 infer: bool) -> dict:
+    import minires
+    from minires import models, optim
+    from minires.nn.functional import cross_entropy
+
+    minires.manual_seed(0)
+    model = models.get(model_name)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    rng = np.random.default_rng(0)
+    x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32))
+    y = rng.integers(0, 10, batch)
+    result: dict = {}
+    if train:
+        times = []
+        for i in range(warmup + steps):
+            t = time.perf_counter()
+            opt.zero_grad()
+            cross_entropy(model(x), y).backward()
+            opt.step()
+            if i >= warmup:
+                times.append(time.perf_counter() - t)
+        result["train_img_s"] = batch / statistics.median(times)
+        result["train_peak_mib"] = peak_rss_mib()
+        result["dtypes"] = sorted({str(p.dtype) for p in model.parameters()})
+    if infer:
+        model.eval()
+        xi = minires.tensor(rng.standard_normal((infer_batch, 3, 32, 32), dtype=np.float32))
+        times = []
+        with minires.no_grad():
+            for i in range(warmup + max(3, steps // 2)):
+                t = time.perf_counter()
+                model(xi)
+                if i >= warmup:
+                    times.append(time.perf_counter() - t)
+        result["infer_img_s"] = infer_batch / statistics.median(times)
+    return result
+
+
+def torch_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
+               infer: bool) -> dict:
+    import torch
+
+    from benchmarks.torch_models import build
+
+    torch.manual_seed(0)
+    model = build(model_name)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+    result: dict = {}
+    if train:
+        times = []
+        for i in range(warmup + steps):
+            t = time.perf_counter()
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            if i >= warmup:
+                times.append(time.perf_counter() - t)
+        result["train_img_s"] = batch / statistics.median(times)
+        result["train_peak_mib"] = peak_rss_mib()
+    if infer:
+        model.eval()
+        xi = torch.randn(infer_batch, 3, 32, 32)
+        times = []
+        with torch.no_grad():
+            for i in range(warmup + max(3, steps // 2)):
+                t = time.perf_counter()
+                model(xi)
+                if i >= warmup:
+                    times.append(time.perf_counter() - t)
+        result["infer_img_s"] = infer_batch / statistics.median(times)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("framework", choices=["minires", "torch"])
+    p.add_argument("model")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--infer-batch", type=int, default=256)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--no-train", action="store_true")
+    p.add_argument("--no-infer", action="store_true")
+    a = p.parse_args()
+    run = minires_step if a.framework == "minires" else torch_step
+    out = run(a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer)
+    out.update(framework=a.framework, model=a.model, batch=a.batch)
+    print(json.dumps(out))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
