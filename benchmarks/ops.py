@@ -33,35 +33,38 @@ def timed(fn: Callable[[], object], repeat: int = 7) -> float:
     return statistics.median(times) * 1e3
 
 
+def time_shape(c: int, s: int, n: int, rng: np.random.Generator) -> dict[str, float]:
+    """Median milliseconds of each op on a (n, c, s, s) activation with c -> c 3x3 filters."""
+    x = minires.tensor(rng.standard_normal((n, c, s, s), dtype=np.float32), requires_grad=True)
+    w = minires.tensor(rng.standard_normal((c, c, 3, 3), dtype=np.float32) * 0.1, requires_grad=True)
+    gamma, beta = minires.ones(c, requires_grad=True), minires.zeros(c, requires_grad=True)
+    rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
+    y = minires.Tensor(F.conv2d(x, w, padding=1).data, requires_grad=True)  # channel-major, as in a net
+    g = rng.standard_normal(y.shape, dtype=np.float32)
+
+    def conv_backward() -> None:
+        F.conv2d(x, w, padding=1).backward(g)
+
+    def bn_backward() -> None:
+        F.batch_norm(y, rm, rv, gamma, beta).backward(g)
+
+    return {
+        "im2col": timed(lambda: im2col(y.data, 3, 1, 1)),
+        "conv2d forward": timed(lambda: F.conv2d(x, w, padding=1)),
+        "conv2d forward+backward": timed(conv_backward),
+        "batch_norm forward": timed(lambda: F.batch_norm(y, rm, rv, gamma, beta)),
+        "batch_norm forward+backward": timed(bn_backward),
+        "relu forward": timed(lambda: F.relu(y)),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
-    n = 128
     rng = np.random.default_rng(0)
     print(f"{'op (batch 128)':<28} " + " ".join(f"{f'{c}x{s}x{s}':>10}" for c, s in SHAPES) + "   ms")
     rows: dict[str, list[float]] = {}
     for c, s in SHAPES:
-        x = minires.tensor(rng.standard_normal((n, c, s, s), dtype=np.float32), requires_grad=True)
-        w = minires.tensor(rng.standard_normal((c, c, 3, 3), dtype=np.float32) * 0.1, requires_grad=True)
-        gamma, beta = minires.ones(c, requires_grad=True), minires.zeros(c, requires_grad=True)
-        rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
-        y = minires.Tensor(F.conv2d(x, w, padding=1).data, requires_grad=True)  # channel-major, as in a net
-        g = rng.standard_normal(y.shape, dtype=np.float32)
-
-        def conv_backward() -> None:
-            F.conv2d(x, w, padding=1).backward(g)
-
-        def bn_backward() -> None:
-            F.batch_norm(y, rm, rv, gamma, beta).backward(g)
-
-        measures = {
-            "im2col": lambda: im2col(y.data, 3, 1, 1),
-            "conv2d forward": lambda: F.conv2d(x, w, padding=1),
-            "conv2d forward+backward": conv_backward,
-            "batch_norm forward": lambda: F.batch_norm(y, rm, rv, gamma, beta),
-            "batch_norm forward+backward": bn_backward,
-            "relu forward": lambda: F.relu(y),
-        }
-        for name, fn in measures.items():
-            rows.setdefault(name, []).append(timed(fn))
+        for name, ms in time_shape(c, s, 128, rng).items():
+            rows.setdefault(name, []).append(ms)
     for name, values in rows.items():
         print(f"{name:<28} " + " ".join(f"{v:>10.1f}" for v in values))
     per_step = sum(v * PER_STEP_RESNET20[c] for v, (c, _) in zip(rows["conv2d forward+backward"], SHAPES))
