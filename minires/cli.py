@@ -41,12 +41,10 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     """Train a network with the paper's recipe (every value overridable)."""
-    from minires.train import TrainConfig, train
+    from minires.train import train
 
-    overrides = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
-    overrides.setdefault("out", f"runs/{args.model}")
-    config = TrainConfig(**overrides)
-    result = train(config, resume=args.resume)
+    config = _recipe(args, out=args.out or f"runs/{args.model}")
+    result = train(config, resume=args.resume)  # type: ignore[arg-type]
     return 0 if result["status"] == "finished" else 130
 
 
@@ -64,6 +62,60 @@ def _eval(args: argparse.Namespace) -> int:
     error, loss = evaluate(model, normalizer(images), labels, 500, device)
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
           f"(loss {loss:.4f}) on {len(labels):,} images")
+    return 0
+
+
+def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by 'train' and 'degradation': data, device and every value of the recipe."""
+    p.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
+                    "(default: $MINIRES_DATA, then ~/.cache/minires)")
+    p.add_argument("--device", help="cpu (default) or cuda")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--schedule-scale", type=float, help="shrink the whole schedule, e.g. 0.01 = 640 iterations")
+    p.add_argument("--iterations", type=int, help="total iterations (before scaling)")
+    p.add_argument("--milestones", type=int, nargs="*", help="lr /10 at these iterations (before scaling)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=None,
+                    help="lr 0.01 until training error < 80%% (default: on for ResNet-110 and deeper)")
+    p.add_argument("--eval-every", type=int, help="evaluate every N iterations (before scaling)")
+    p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (before scaling)")
+    p.add_argument("--normalize", choices=["pixel", "channel"], help="per-pixel mean (paper) or per-channel")
+    p.add_argument("--val-split", action="store_true", default=None, help="hold out 5k training images")
+
+
+def _recipe(args: argparse.Namespace, **fixed: object) -> object:
+    from minires.train import TrainConfig
+
+    values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    return TrainConfig(**{**values, **fixed})
+
+
+def _degradation(args: argparse.Namespace) -> int:
+    """Train plain and residual nets of several depths; draw Fig. 6 and the table."""
+    from minires.experiments import degradation, markdown_table
+
+    plain, residual = args.plain, args.residual
+    if not plain and not residual:
+        plain = residual = True
+    base = _recipe(args, model="resnet20", out=args.out)
+    rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out)
+    print(markdown_table(rows))
+    print(f"wrote {args.out}/fig6.png, fig6.svg, table.md, table.json")
+    return 0
+
+
+def _responses(args: argparse.Namespace) -> int:
+    """Std of every 3x3 layer's response for trained runs; draw Fig. 7."""
+    from minires.experiments import responses
+
+    stds = responses(args.runs, args.out, data=args.data, per_channel=args.per_channel, bn_mode=args.bn_mode,
+                     limit=args.limit, device=backend.check_device(args.device))
+    for name, values in stds.items():
+        print(f"{name:<12} mean std {sum(values) / len(values):.3f} over {len(values)} layers")
+    print(f"wrote {args.out}/fig7.png, fig7.svg, responses.json, responses.csv")
     return 0
 
 
@@ -89,26 +141,37 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Train on CIFAR-10. Defaults are the paper's recipe: batch 128, lr 0.1 "
                         "(/10 at 32k and 48k), momentum 0.9, weight decay 1e-4, 64k iterations.")
     tr.add_argument("--model", required=True, help="e.g. resnet20, plain56 (see 'minires summary')")
-    tr.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
-                    "(default: $MINIRES_DATA, then ~/.cache/minires)")
-    tr.add_argument("--device", help="cpu (default) or cuda")
     tr.add_argument("--out", help="run folder (default runs/MODEL)")
     tr.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    tr.add_argument("--seed", type=int)
-    tr.add_argument("--schedule-scale", type=float, help="shrink the whole schedule, e.g. 0.01 = 640 iterations")
-    tr.add_argument("--iterations", type=int, help="total iterations (before scaling)")
-    tr.add_argument("--milestones", type=int, nargs="*", help="lr /10 at these iterations (before scaling)")
-    tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--lr", type=float)
-    tr.add_argument("--momentum", type=float)
-    tr.add_argument("--weight-decay", type=float)
-    tr.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=None,
-                    help="lr 0.01 until training error < 80%% (default: on for ResNet-110 and deeper)")
-    tr.add_argument("--eval-every", type=int, help="evaluate every N iterations (before scaling)")
-    tr.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (before scaling)")
-    tr.add_argument("--normalize", choices=["pixel", "channel"], help="per-pixel mean (paper) or per-channel")
-    tr.add_argument("--val-split", action="store_true", default=None, help="hold out 5k training images")
+    add_recipe_arguments(tr)
     tr.set_defaults(func=_train)
+
+    deg = sub.add_parser(
+        "degradation", help="the degradation experiment (Fig. 6): plain vs residual nets of several depths",
+        description="Train plain and residual CIFAR nets (one resumable run folder each; re-running skips "
+        "finished runs and resumes unfinished ones), then draw Fig. 6 and write table.md/table.json.")
+    deg.add_argument("--depths", type=int, nargs="+", default=[20, 32, 44, 56])
+    deg.add_argument("--plain", action="store_true", help="plain nets (default: both kinds)")
+    deg.add_argument("--residual", action="store_true", help="residual nets (default: both kinds)")
+    deg.add_argument("--seeds", type=int, default=1, help="runs per network (mean ± std in the table)")
+    deg.add_argument("--out", required=True, help="experiment folder")
+    add_recipe_arguments(deg)
+    deg.set_defaults(func=_degradation)
+
+    resp = sub.add_parser(
+        "responses", help="layer responses (Fig. 7) of trained runs",
+        description="Std of each 3x3 layer's response -- its BN output, before ReLU and the shortcut "
+        "addition -- over the test set. Choices the paper leaves open, and minires's defaults: every 3x3 "
+        "conv counts, stem included; the std is pooled over all values of a layer (--per-channel: mean of "
+        "the channels' stds); BN uses its running statistics (--bn-mode batch: each batch's own).")
+    resp.add_argument("runs", nargs="+", help="run folders (or checkpoint files) of trained networks")
+    resp.add_argument("--out", required=True, help="folder for fig7.png/svg, responses.json/csv")
+    resp.add_argument("--data", help="CIFAR-10 location (default: the one each run used)")
+    resp.add_argument("--per-channel", action="store_true", help="mean of per-channel stds")
+    resp.add_argument("--bn-mode", choices=["eval", "batch"], default="eval")
+    resp.add_argument("--limit", type=int, help="use only the first N test images")
+    resp.add_argument("--device", default="cpu")
+    resp.set_defaults(func=_responses)
 
     ev = sub.add_parser("eval", help="test error of a trained checkpoint")
     ev.add_argument("checkpoint", help="a run folder or its checkpoint.npz")

@@ -70,3 +70,16 @@ def test_train_and_eval_on_the_sample(tmp_path, capsys: pytest.CaptureFixture[st
     assert "done: resnet20, 3 iterations" in capsys.readouterr().out
     assert main(["eval", str(out)]) == 0
     assert "test error" in capsys.readouterr().out
+
+
+def test_degradation_and_responses_commands_on_the_sample(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    out = tmp_path / "exp"
+    argv = ["degradation", "--depths", "8", "--data", "sample", "--out", str(out), "--iterations", "2",
+            "--milestones", "1", "--batch-size", "8", "--eval-every", "2", "--checkpoint-every", "2"]
+    assert main(argv) == 0
+    assert "| plain8 | 1 | 2 |" in capsys.readouterr().out
+    assert (out / "fig6.png").exists() and (out / "table.md").exists()
+    runs = [str(out / "runs" / "plain8-seed0"), str(out / "runs" / "resnet8-seed0")]
+    assert main(["responses", *runs, "--out", str(tmp_path / "fig7"), "--limit", "64", "--per-channel"]) == 0
+    assert "plain8" in capsys.readouterr().out
+    assert (tmp_path / "fig7" / "fig7.png").exists() and (tmp_path / "fig7" / "responses.csv").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from minires.models import cifar, imagenet
@@ -23,15 +24,32 @@ def available() -> list[str]:
     return list(MODELS)
 
 
+def _cifar_depth(name: str) -> int | None:
+    """The depth of a name like 'resnet8' or 'plain14' (any CIFAR depth 6n + 2), else None."""
+    match = re.fullmatch(r"(resnet|plain)(\d+)", name)
+    if match is None or name in IMAGENET_MODELS:
+        return None
+    depth = int(match.group(2))
+    return depth if depth >= 8 and (depth - 2) % 6 == 0 else None
+
+
+def is_known(name: str) -> bool:
+    """True for registered names and for any CIFAR depth 6n + 2 ('resnet8', 'plain14', ...)."""
+    return name in MODELS or _cifar_depth(name) is not None
+
+
 def get(name: str, **kwargs: object) -> Module:
-    """Build the network registered as ``name``, passing ``kwargs`` to its builder."""
-    try:
-        builder = MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(MODELS)}") from None
-    return builder(**kwargs)
+    """Build the network registered as ``name`` (or any CIFAR ``resnet``/``plain`` of depth 6n + 2)."""
+    if name in MODELS:
+        return MODELS[name](**kwargs)
+    depth = _cifar_depth(name)
+    if depth is None:
+        raise ValueError(
+            f"unknown model {name!r}; available: {', '.join(MODELS)} (or any CIFAR depth 6n + 2, e.g. resnet8)"
+        )
+    return cifar.cifar_resnet(depth, plain=name.startswith("plain"), **kwargs)  # type: ignore[arg-type]
 
 
 def input_shape(name: str) -> tuple[int, int, int]:
     """The (C, H, W) of one input image for a registered network."""
-    return (3, 32, 32) if name in CIFAR_MODELS else (3, 224, 224)
+    return (3, 224, 224) if name in IMAGENET_MODELS else (3, 32, 32)

@@ -187,8 +187,8 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         (seconds) and ``params``.
     """
     out = Path(config.out)
-    if config.model not in models.available():
-        raise ValueError(f"unknown model {config.model!r}; available: {', '.join(models.available())}")
+    if not models.is_known(config.model):
+        models.get(config.model)  # raises the registry's error, naming what is available
     config = config if config.schedule_scale == 1.0 else config.scaled()
     device = backend.check_device(config.device)
     if config.data != "sample":

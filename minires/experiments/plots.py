@@ -1,0 +1,92 @@
+"""The paper's figures drawn with matplotlib (PNG and SVG), readable at notebook width.
+
+Conventions follow the paper: error (%) against iterations, training error
+dashed and thin, test error solid and bold; one colour per depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no screen needed
+import matplotlib.pyplot as plt  # noqa: E402
+
+PALETTE = ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#000000", "#cc79a7", "#0072b2", "#f0e442"]
+
+
+def depth_colours(depths: list[int]) -> dict[int, str]:
+    """One colour per depth, by rank: shallowest first (20, 32, 44, 56, 110 get the same colours in every figure)."""
+    return {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(sorted(set(depths)))}
+
+
+def depth_of(name: str) -> int:
+    return int("".join(ch for ch in name if ch.isdigit()) or 0)
+
+
+def save(fig: Any, path: str | Path) -> list[Path]:
+    """Write ``path`` as .png and .svg; returns both paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in (".png", ".svg"):
+        target = path.with_suffix(suffix)
+        tmp = target.with_name(f".{target.name}.tmp{suffix}")
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        tmp.replace(target)  # atomic: never half a figure
+        written.append(target)
+    plt.close(fig)
+    return written
+
+
+def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_name: str = "test") -> list[Path]:
+    """Fig. 6: plain nets left, ResNets right.
+
+    Args:
+        curves: name -> {"depth", "plain", "iterations", "train_error", "eval_error"} (errors as fractions,
+            already averaged over seeds).
+        path: output file stem.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    colour = depth_colours([c["depth"] for c in curves.values()]).__getitem__
+    for ax, plain, title in ((axes[0], True, "plain networks"), (axes[1], False, "ResNets")):
+        for name, c in sorted(curves.items(), key=lambda kv: kv[1]["depth"]):
+            if c["plain"] != plain:
+                continue
+            its = c["iterations"]
+            ax.plot(its, [100 * e for e in c["train_error"]], "--", lw=1.2, color=colour(c["depth"]))
+            ax.plot(its, [100 * e for e in c["eval_error"]], "-", lw=2.4, color=colour(c["depth"]),
+                    label=f"{'plain' if plain else 'ResNet'}-{c['depth']}")
+        ax.set_title(title)
+        ax.set_xlabel("iterations")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper right")
+        else:
+            ax.text(0.5, 0.5, f"no {title} in this experiment", ha="center", transform=ax.transAxes, color="gray")
+    axes[0].set_ylabel(f"error (%)   dashed: training, bold: {eval_name}")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_responses(stds: dict[str, Sequence[float]], path: str | Path, ylabel: str = "std") -> list[Path]:
+    """Fig. 7: response std per 3×3 layer, in layer order (top) and sorted descending (bottom)."""
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5))
+    colour = depth_colours([depth_of(name) for name in stds]).__getitem__
+    for name, values in stds.items():
+        depth = depth_of(name)
+        style = "--" if name.startswith("plain") else "-"
+        axes[0].plot(range(1, len(values) + 1), values, style, color=colour(depth), label=name, lw=1.6)
+        axes[1].plot(range(1, len(values) + 1), sorted(values, reverse=True), style, color=colour(depth),
+                     label=name, lw=1.6)
+    axes[0].set_xlabel("layer index (original order)")
+    axes[1].set_xlabel("layer index (sorted by magnitude)")
+    for ax in axes:
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(ncol=3, fontsize=9)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,122 @@
+"""The layer-response analysis (the paper's Fig. 7) on trained checkpoints.
+
+The response of a 3×3 layer is the output of its batch norm, before the
+ReLU and before the shortcut addition (``minires.models.ResponseRecorder``).
+The paper leaves three choices open; minires's defaults, and the options:
+
+* which layers: every 3×3 convolution, the stem included (6n + 1 layers for
+  depth 6n + 2);
+* the statistic: the std of *all* the layer's response values over the test
+  set, pooled over channels and positions (``per_channel=True`` instead
+  averages the stds of the individual channels);
+* batch norm in evaluation mode, i.e. with its running statistics
+  (``bn_mode="batch"`` normalises each test batch with its own statistics,
+  without touching the running estimates).
+
+Cross-check: after BN a channel's std is close to |γ| of that BN, so the
+per-channel figure should track the mean |γ| of the layer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minires import backend
+from minires.checkpoint import atomic_write_bytes
+from minires.data import Normalizer, batches_in_order, load_cifar10, load_sample
+from minires.experiments.plots import plot_responses
+from minires.models import ResponseRecorder
+from minires.nn import BatchNorm2d, Module
+from minires.tensor import Tensor, no_grad
+from minires.train import load_trained
+
+
+class _Moments:
+    """Running sums for the std of each layer: pooled, or per channel (float64)."""
+
+    def __init__(self, layers: int) -> None:
+        self.count = [0] * layers
+        self.sums: list[Any] = [0.0] * layers
+        self.squares: list[Any] = [0.0] * layers
+
+    def add(self, responses: list[Any]) -> None:
+        for i, r in enumerate(responses):
+            r = backend.to_numpy(r).astype(np.float64)
+            self.count[i] += r.shape[0] * r.shape[2] * r.shape[3]
+            self.sums[i] = self.sums[i] + r.sum(axis=(0, 2, 3))
+            self.squares[i] = self.squares[i] + (r * r).sum(axis=(0, 2, 3))
+
+    def stds(self, per_channel: bool) -> list[float]:
+        out = []
+        for n, s, q in zip(self.count, self.sums, self.squares):
+            if per_channel:
+                var = q / n - (s / n) ** 2
+                out.append(float(np.sqrt(np.maximum(var, 0)).mean()))
+            else:
+                channels = len(s)
+                total, mean = n * channels, s.sum() / (n * channels)
+                out.append(float(np.sqrt(max(q.sum() / total - mean**2, 0.0))))
+        return out
+
+
+def response_stds(model: Module, images: np.ndarray, batch_size: int = 500, per_channel: bool = False,
+                  bn_mode: str = "eval", device: str = "cpu") -> tuple[list[str], list[float]]:
+    """(layer names, std of each 3×3 layer's response) over ``images`` (normalised float32)."""
+    if bn_mode not in ("eval", "batch"):
+        raise ValueError(f"bn_mode must be 'eval' (running statistics) or 'batch', got {bn_mode!r}")
+    bns = [m for m in model.modules() if isinstance(m, BatchNorm2d)]
+    momenta = [bn.momentum for bn in bns]
+    model.eval()
+    if bn_mode == "batch":
+        for bn in bns:  # batch statistics, running estimates left untouched
+            bn.training, bn.momentum = True, 0.0
+    try:
+        with ResponseRecorder(model) as recorder, no_grad():
+            moments = _Moments(len(recorder.layers))
+            recorder.on_batch = moments.add
+            for x, _ in batches_in_order(images, np.zeros(len(images), np.int64), batch_size, device):
+                model(Tensor(x))
+    finally:
+        for bn, m in zip(bns, momenta):
+            bn.momentum = m
+        model.eval()
+    return recorder.names, moments.stds(per_channel)
+
+
+def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None = None, per_channel: bool = False,
+              bn_mode: str = "eval", limit: int | None = None, device: str = "cpu") -> dict[str, list[float]]:
+    """Fig. 7 for trained runs: writes ``fig7.png/.svg``, ``responses.json`` and ``responses.csv``."""
+    out = Path(out)
+    results: dict[str, dict[str, Any]] = {}
+    for run in run_dirs:
+        model, state = load_trained(run, device)
+        config = state["config"]
+        source = data if data is not None else config["data"]
+        images, _ = load_sample("test") if source == "sample" else load_cifar10(source, "test")
+        images = images[:limit] if limit else images
+        norm = state["normalizer"]
+        normalized = Normalizer(norm["mean"], norm.get("std"), norm["mode"])(images)
+        names, stds = response_stds(model, normalized, per_channel=per_channel, bn_mode=bn_mode, device=device)
+        label = config["model"] if config["model"] not in results else f"{config['model']} ({Path(run).name})"
+        results[label] = {"run": str(run), "layers": names, "std": stds, "images": len(images)}
+    settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",
+                "bn_mode": bn_mode, "layers": "every 3x3 conv's BN output, stem included, before ReLU/addition"}
+    atomic_write_bytes(out / "responses.json", (json.dumps({"settings": settings, "networks": results},
+                                                           indent=2) + "\n").encode())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["network", "layer_index", "layer", "std"])
+    for label, r in results.items():
+        for i, (name, value) in enumerate(zip(r["layers"], r["std"]), start=1):
+            writer.writerow([label, i, name, f"{value:.6f}"])
+    atomic_write_bytes(out / "responses.csv", buffer.getvalue().encode())
+    stds = {label: r["std"] for label, r in results.items()}
+    plot_responses(stds, out / "fig7", ylabel="std of response" + (" (per-channel mean)" if per_channel else ""))
+    return stds
