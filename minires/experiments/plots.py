@@ -53,7 +53,7 @@ def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_n
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     colour = depth_colours([c["depth"] for c in curves.values()]).__getitem__
     for ax, plain, title in ((axes[0], True, "plain networks"), (axes[1], False, "ResNets")):
-        for name, c in sorted(curves.items(), key=lambda kv: kv[1]["depth"]):
+        for c in sorted(curves.values(), key=lambda c: c["depth"]):
             if c["plain"] != plain:
                 continue
             its = c["iterations"]
