@@ -47,6 +47,7 @@ class TrainConfig:
     augment: bool = True
     val_split: bool = False  # hold out the last 5k training images and evaluate on them
     eval_batch_size: int = 500
+    eval_subset: int | None = None  # evaluate on the first N evaluation images only (None: all of them)
 
     def scaled(self) -> TrainConfig:
         """A copy with ``schedule_scale`` applied (and set back to 1)."""

@@ -82,6 +82,8 @@ def load_splits(config: TrainConfig) -> Splits:
         test_x, test_y = train_x[-held_out:], train_y[-held_out:]
         train_x, train_y = train_x[:-held_out], train_y[:-held_out]
         eval_name = "val"
+    if config.eval_subset is not None:
+        test_x, test_y = test_x[: config.eval_subset], test_y[: config.eval_subset]
     normalizer = Normalizer.fit(train_x, config.normalize)
     return Splits(normalizer(train_x), train_y, normalizer(test_x), test_y, eval_name, normalizer)
 
@@ -203,7 +205,12 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         saved.device, saved.out = device, str(out)
         config = saved
         if state.get("finished"):
-            return json.loads((out / RESULT).read_text())
+            result = json.loads((out / RESULT).read_text())
+            Progress(1, 1, stream=stream).message(
+                f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
+                + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
+            )
+            return result
     config.save(out / CONFIG)
 
     splits = load_splits(config)
