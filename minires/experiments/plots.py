@@ -10,10 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no screen needed
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # a bare Figure needs no GUI backend and leaves pyplot's alone
 
 PALETTE = ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#000000", "#cc79a7", "#0072b2", "#f0e442"]
 
@@ -38,7 +35,6 @@ def save(fig: Any, path: str | Path) -> list[Path]:
         fig.savefig(tmp, dpi=150, bbox_inches="tight")
         tmp.replace(target)  # atomic: never half a figure
         written.append(target)
-    plt.close(fig)
     return written
 
 
@@ -50,7 +46,8 @@ def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_n
             already averaged over seeds).
         path: output file stem.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig = Figure(figsize=(11, 4.2))
+    axes = fig.subplots(1, 2, sharey=True)
     colour = depth_colours([c["depth"] for c in curves.values()]).__getitem__
     for ax, plain, title in ((axes[0], True, "plain networks"), (axes[1], False, "ResNets")):
         for c in sorted(curves.values(), key=lambda c: c["depth"]):
@@ -74,7 +71,8 @@ def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_n
 
 def plot_responses(stds: dict[str, Sequence[float]], path: str | Path, ylabel: str = "std") -> list[Path]:
     """Fig. 7: response std per 3×3 layer, in layer order (top) and sorted descending (bottom)."""
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5))
+    fig = Figure(figsize=(9, 6.5))
+    axes = fig.subplots(2, 1)
     colour = depth_colours([depth_of(name) for name in stds]).__getitem__
     for name, values in stds.items():
         depth = depth_of(name)

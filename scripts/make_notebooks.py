@@ -1,0 +1,300 @@
+"""Write the teaching notebooks in notebooks/ (without outputs).
+
+    python scripts/make_notebooks.py
+
+Each notebook is a list of cells below: strings starting with "#md" are Markdown, others code.
+They run offline on the embedded CIFAR-10 sample in well under a minute each; the test suite
+executes every one of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS: dict[str, list[str]] = {}
+
+NOTEBOOKS["01_tensors_and_autograd"] = [
+    """#md # 01 · Tensors and autograd
+
+A `minires.Tensor` wraps a NumPy array and remembers which operation made it. Calling
+`backward()` walks that record backwards and fills in `.grad`: reverse-mode automatic
+differentiation. This notebook builds a small graph, backpropagates through it, and checks the
+result two ways: by hand and numerically.""",
+    """import numpy as np
+import matplotlib.pyplot as plt
+import minires
+
+minires.manual_seed(0)
+x = minires.tensor([1.0, 2.0, 3.0])
+w = minires.tensor([0.5, -1.0, 2.0], requires_grad=True)
+b = minires.tensor(0.1, requires_grad=True)
+y = (w * x).sum() + b          # a tiny linear model
+loss = (y - 4.0) ** 2
+loss""",
+    """#md Each intermediate tensor knows the `Function` that produced it (`grad_fn`); leaves that we
+want gradients for have `requires_grad=True`.""",
+    """print(loss.grad_fn, y.grad_fn, w.is_leaf)
+loss.backward()
+print("dloss/dw =", w.grad.numpy(), " dloss/db =", b.grad.item())""",
+    """#md By hand: loss = (y − 4)², so dloss/dw = 2(y − 4)·x and dloss/db = 2(y − 4).""",
+    """residual = (w.numpy() * x.numpy()).sum() + 0.1 - 4.0
+print("by hand:  ", 2 * residual * x.numpy(), 2 * residual)
+assert np.allclose(w.grad.numpy(), 2 * residual * x.numpy())""",
+    """#md ## Gradient checking
+`minires.gradcheck` compares every partial derivative from `backward()` with a central finite
+difference (f(x+ε) − f(x−ε)) / 2ε, in float64. It is how every op in minires is tested.""",
+    """t = minires.randn(4, 3, requires_grad=True)
+print(minires.gradcheck(lambda a: (a.tanh() @ a.T).sigmoid().sum(axis=1), t))""",
+    """#md ## A function and its derivative
+Backpropagating through `sum(f(x))` gives f'(x) at every point at once.""",
+    """xs = minires.tensor(np.linspace(-4, 4, 200), requires_grad=True)
+f = xs.tanh() * xs.sigmoid()
+f.sum().backward()
+plt.figure(figsize=(6, 3))
+plt.plot(xs.numpy(), f.numpy(), label="f(x) = tanh(x)·σ(x)")
+plt.plot(xs.numpy(), xs.grad.numpy(), "--", label="f'(x) from backward()")
+plt.legend(); plt.grid(alpha=0.3); plt.show()""",
+    """#md ## No graph when you don't need one
+Inside `no_grad()` nothing is recorded: this is how evaluation and optimizer updates run.""",
+    """with minires.no_grad():
+    z = w * 2
+print(z.requires_grad, z.grad_fn)""",
+]
+
+NOTEBOOKS["02_im2col_convolution"] = [
+    """#md # 02 · Convolution as one matrix product (im2col)
+
+A 3×3 convolution looks at every 3×3 window of its input. `im2col` copies each window into a
+column; then the whole convolution is one matrix product of the flattened filters with those
+columns. Below we look at the columns, check the result against a naive loop, and apply a
+filter to a real CIFAR-10 image.""",
+    """import numpy as np
+import matplotlib.pyplot as plt
+import minires
+from minires.nn import functional as F
+from minires.nn.functional import im2col, col2im
+
+x = np.arange(2 * 1 * 4 * 4, dtype=np.float32).reshape(2, 1, 4, 4)   # N=2 images, C=1, 4x4
+cols = im2col(x, kernel_size=3, stride=1, padding=1)
+print("input", x.shape, "-> columns", cols.shape, "(C·3·3 rows, N·OH·OW columns)")""",
+    """plt.figure(figsize=(8, 2.5))
+plt.imshow(cols, cmap="viridis", aspect="auto")
+plt.xlabel("output position (n, oh, ow)"); plt.ylabel("kernel offset (c, i, j)")
+plt.title("im2col: each column is one 3x3 window"); plt.colorbar(); plt.show()
+print("window of image 0 at (0, 0):", cols[:, 0].reshape(3, 3), sep="\\n")""",
+    """#md ## The same result as the definition""",
+    """def naive_conv(x, w, pad):
+    n, c, h, wd = x.shape
+    f, _, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((n, f, h + 2 * pad - k + 1, wd + 2 * pad - k + 1), np.float32)
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = np.tensordot(xp[:, :, i:i + k, j:j + k], w, axes=([1, 2, 3], [1, 2, 3]))
+    return out
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+ours = F.conv2d(minires.tensor(x), minires.tensor(w), padding=1).numpy()
+print("max difference from the naive loop:", np.abs(ours - naive_conv(x, w, 1)).max())""",
+    """#md ## Backward: col2im
+The gradient of im2col is col2im: every column is added back onto the window it came from
+(overlapping windows add up). The gradient check confirms conv2d's backward.""",
+    """xt = minires.tensor(x[:1, :2, :5, :5].astype(np.float64), requires_grad=True)
+wt = minires.tensor(w[:2, :2].astype(np.float64), requires_grad=True)
+print(minires.gradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=1), xt, wt))""",
+    """#md ## A filter on a real image
+An edge detector, applied with the same conv2d the networks use.""",
+    """from minires.data import load_sample
+images, labels = load_sample("test")
+img = images[3:4].astype(np.float32) / 255
+edges = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], np.float32)
+w_edge = np.zeros((1, 3, 3, 3), np.float32); w_edge[0, :] = edges / 3
+out = F.conv2d(minires.tensor(img), minires.tensor(w_edge), padding=1).numpy()[0, 0]
+fig, ax = plt.subplots(1, 2, figsize=(6, 3))
+ax[0].imshow(img[0].transpose(1, 2, 0)); ax[0].set_title("CIFAR-10 test image")
+ax[1].imshow(out, cmap="gray"); ax[1].set_title("edges (3x3 conv)")
+for a in ax: a.axis("off")
+plt.show()""",
+]
+
+NOTEBOOKS["03_batch_norm"] = [
+    """#md # 03 · Batch normalisation
+
+In training, batch norm normalises each channel with the *batch's* mean and variance, and keeps
+running estimates of both. In evaluation it uses those running estimates, so a sample's output
+no longer depends on the rest of the batch.""",
+    """import numpy as np
+import matplotlib.pyplot as plt
+import minires
+from minires import nn
+
+minires.manual_seed(0)
+bn = nn.BatchNorm2d(3)
+x = minires.tensor(5 + 3 * np.random.default_rng(0).standard_normal((16, 3, 8, 8)).astype(np.float32))
+y = bn(x).numpy()
+print("per-channel mean after BN:", y.mean(axis=(0, 2, 3)).round(4))
+print("per-channel std after BN: ", y.std(axis=(0, 2, 3)).round(4))
+print("running mean after one batch:", bn.running_mean.numpy().round(3), "(momentum 0.1 towards ~5)")""",
+    """#md ## Running statistics converge
+Each training batch moves the running mean 10% of the way towards the batch mean (PyTorch's
+convention); the running variance uses the unbiased batch variance.""",
+    """bn = nn.BatchNorm2d(1)
+means = []
+rng = np.random.default_rng(1)
+for step in range(60):
+    bn(minires.tensor((5 + 3 * rng.standard_normal((32, 1, 4, 4))).astype(np.float32)))
+    means.append(bn.running_mean.item())
+plt.figure(figsize=(6, 3)); plt.plot(means); plt.axhline(5, ls="--", color="gray")
+plt.xlabel("training batches"); plt.ylabel("running mean"); plt.grid(alpha=0.3); plt.show()""",
+    """#md ## Train mode vs eval mode
+In train mode the output for the same image changes with its batch-mates; in eval mode it does not.""",
+    """a = minires.tensor(rng.standard_normal((4, 1, 4, 4)).astype(np.float32) * 3 + 5)
+b = minires.tensor(rng.standard_normal((4, 1, 4, 4)).astype(np.float32) * 3 + 5)
+both = minires.cat([a, b])
+bn.train()
+print("train: same image, different batch ->", np.abs(bn(a).numpy()[0] - bn(both).numpy()[0]).max())
+bn.eval()
+print("eval:  same image, different batch ->", np.abs(bn(a).numpy()[0] - bn(both).numpy()[0]).max())""",
+    """#md ## One fused backward
+`batch_norm`'s backward is written in closed form (see minires/nn/functional/batchnorm.py) rather
+than as a chain of small ops; the gradient check confirms it in both modes.""",
+    """from minires.nn import functional as F
+xt = minires.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+g = minires.tensor(np.array([1.5, 0.7]), requires_grad=True)
+beta = minires.tensor(np.array([0.1, -0.2]), requires_grad=True)
+print("train:", minires.gradcheck(lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True), xt, g, beta))
+rm, rv = np.array([0.1, 0.2]), np.array([1.5, 0.5])
+print("eval: ", minires.gradcheck(lambda x, g, b: F.batch_norm(x, rm, rv, g, b, training=False), xt, g, beta))""",
+]
+
+NOTEBOOKS["04_plain_and_residual_networks"] = [
+    """#md # 04 · Plain and residual networks
+
+The paper's CIFAR networks have depth 6n + 2: a 3×3 stem, three stages of n blocks at 16, 32 and
+64 filters, global average pooling and a 10-way classifier. A residual block adds its input back
+(through an identity "option A" shortcut); its plain twin has exactly the same layers without it.""",
+    """import minires
+from minires import models
+
+resnet, plain = models.resnet20(), models.plain20()
+print(resnet.layer2[0])
+print("parameters: ResNet-20", resnet.num_parameters(), " plain-20", plain.num_parameters())""",
+    """#md Option A shortcuts subsample and zero-pad channels, so they add **no** parameters. Projection
+shortcuts (option B) add 1×1 convolutions where the shape changes:""",
+    """for option in "ABC":
+    print(option, models.cifar_resnet(20, shortcut=option).num_parameters())""",
+    """#md ## Against Table 6 of the paper""",
+    """paper = {20: 0.27, 32: 0.46, 44: 0.66, 56: 0.85, 110: 1.7, 1202: 19.4}
+print(f"{'depth':>6} {'minires':>12} {'paper':>8}")
+for depth, published in paper.items():
+    n = models.get(f"resnet{depth}").num_parameters()
+    print(f"{depth:>6} {n / 1e6:>11.3f}M {published:>7}M")""",
+    """#md ## Against Table 1 (ImageNet): parameters and multiply-adds
+`minires.summary` runs one forward pass and counts the multiply-adds of every convolution and
+fully connected layer, as the paper's "FLOPs".""",
+    """table1 = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
+for depth, flops in table1.items():
+    s = minires.summary(models.get(f"resnet{depth}"), (3, 224, 224))
+    print(f"ResNet-{depth:<4} params {s.total_params / 1e6:6.2f}M  mult-adds {s.total_mult_adds / 1e9:5.2f}e9"
+          f"  (paper {flops}e9)")""",
+    """print(minires.summary(models.resnet20(), (3, 32, 32)).table())""",
+]
+
+NOTEBOOKS["05_degradation_experiment"] = [
+    """#md # 05 · The degradation experiment
+
+The paper's Fig. 6: with the same recipe, a deeper **plain** network has *higher training error*
+than a shallower one, while a deeper **ResNet** has lower. Here is a small live version on the
+embedded sample (tiny networks, a few iterations: the point is the mechanics), followed by the
+full results measured with `minires degradation` and committed in `docs/`.""",
+    """import json, tempfile
+from pathlib import Path
+import matplotlib.pyplot as plt
+from minires.experiments import degradation
+from minires.train import TrainConfig
+
+out = Path(tempfile.mkdtemp())
+base = TrainConfig(data="sample", batch_size=32, iterations=30, milestones=[20], eval_every=10,
+                   checkpoint_every=30, eval_subset=300)
+rows = degradation(base, depths=[8, 20], out=out, stream=open("/dev/null", "w"))
+for r in rows:
+    print(f"{r['network']:<10} training error {r['train_error_mean']:5.1f}%   test error {r['test_error_mean']:5.1f}%")""",
+    """from IPython.display import Image, display
+display(Image(filename=str(out / "fig6.png"), width=800))""",
+    """#md ## The measured reproduction
+The committed experiment (its command, table and plots) lives in `docs/reproduction.md`:""",
+    """docs = Path("..") / "docs" / "reproduction"
+if (docs / "fig6.png").exists():
+    display(Image(filename=str(docs / "fig6.png"), width=800))
+    print((docs / "table.md").read_text())
+else:
+    print("no committed results found in", docs.resolve())""",
+]
+
+NOTEBOOKS["06_layer_responses"] = [
+    """#md # 06 · Layer responses
+
+The paper's Fig. 7 measures, for every 3×3 layer, the standard deviation of its *response*: the
+output of its batch norm, before the ReLU and before the shortcut addition. Residual functions
+turn out to respond less than plain layers. `minires.models.ResponseRecorder` collects responses
+with forward hooks, without touching the model code.""",
+    """import numpy as np
+import matplotlib.pyplot as plt
+import minires
+from minires import models
+
+minires.manual_seed(0)
+model = models.resnet20().eval()
+x = minires.randn(8, 3, 32, 32)
+responses = models.layer_responses(model, x)
+print(len(responses), "responses (6n + 1 for n = 3):", [name for name, _ in responses][:4], "...")""",
+    """#md ## On (briefly) trained networks
+Train a tiny plain and residual pair on the sample, then measure their responses on test images.""",
+    """import tempfile
+from pathlib import Path
+from minires.train import TrainConfig, train
+from minires.experiments import responses as measure
+
+out = Path(tempfile.mkdtemp())
+runs = []
+for name in ("plain14", "resnet14"):
+    cfg = TrainConfig(model=name, data="sample", out=str(out / name), batch_size=32, iterations=30,
+                      milestones=[20], eval_every=30, checkpoint_every=30, eval_subset=200)
+    train(cfg, stream=open("/dev/null", "w"))
+    runs.append(out / name)
+stds = measure(runs, out / "fig7", limit=300)
+for name, values in stds.items():
+    print(f"{name:<10} mean response std {np.mean(values):.3f}")""",
+    """from IPython.display import Image, display
+display(Image(filename=str(out / "fig7" / "fig7.png"), width=700))""",
+    """#md ## The measured reproduction
+Responses of the networks trained for `docs/reproduction.md`:""",
+    """docs = Path("..") / "docs" / "reproduction"
+if (docs / "fig7.png").exists():
+    display(Image(filename=str(docs / "fig7.png"), width=700))
+else:
+    print("no committed results found in", docs.resolve())""",
+]
+
+
+def main() -> None:
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    folder.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        for cell in cells:
+            if cell.startswith("#md "):
+                nb.cells.append(nbformat.v4.new_markdown_cell(cell[4:]))
+            else:
+                nb.cells.append(nbformat.v4.new_code_cell(cell))
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        print("wrote", folder / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()
