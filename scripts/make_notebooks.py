@@ -222,7 +222,8 @@ base = TrainConfig(data="sample", batch_size=32, iterations=30, milestones=[20],
                    checkpoint_every=30, eval_subset=300)
 rows = degradation(base, depths=[8, 20], out=out, stream=open("/dev/null", "w"))
 for r in rows:
-    print(f"{r['network']:<10} training error {r['train_error_mean']:5.1f}%   test error {r['test_error_mean']:5.1f}%")""",
+    print(f"{r['network']:<10} training error {r['train_error_mean']:5.1f}%",
+          f"test error {r['test_error_mean']:5.1f}%")""",
     """from IPython.display import Image, display
 display(Image(filename=str(out / "fig6.png"), width=800))""",
     """#md ## The measured reproduction
