@@ -56,7 +56,9 @@ def _channel_major_padded(x: Any, padding: tuple[int, int], pad_value: float) ->
     if ph == 0 and pw == 0:
         return xp.ascontiguousarray(xc)
     c, n, h, w = xc.shape
-    padded = xp.full((c, n, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
+    shape = (c, n, h + 2 * ph, w + 2 * pw)
+    # zeros() gets pre-zeroed memory from the system, so only the interior is written
+    padded = xp.zeros(shape, dtype=x.dtype) if pad_value == 0 else xp.full(shape, pad_value, dtype=x.dtype)
     padded[:, :, ph : ph + h, pw : pw + w] = xc
     return padded
 
