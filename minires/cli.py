@@ -44,8 +44,8 @@ def _train(args: argparse.Namespace) -> int:
     from minires.train import train
 
     config = _recipe(args, out=args.out or f"runs/{args.model}")
-    result = train(config, resume=args.resume)  # type: ignore[arg-type]
-    return 0 if result["status"] == "finished" else 130
+    result = train(config, resume=args.resume, time_limit=args.time_limit)  # type: ignore[arg-type]
+    return 130 if result["status"] == "interrupted" else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--model", required=True, help="e.g. resnet20, plain56 (see 'minires summary')")
     tr.add_argument("--out", help="run folder (default runs/MODEL)")
     tr.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    tr.add_argument("--time-limit", type=float, help="stop cleanly with a checkpoint after this many seconds")
     add_recipe_arguments(tr)
     tr.set_defaults(func=_train)
 

@@ -141,3 +141,11 @@ def test_learns_the_tiny_data(tiny_data: Path, tmp_path: Path) -> None:
                           checkpoint_every=60, lr=0.05), stream=open(os.devnull, "w"))
     # chance is 90% error; a guesser gets <= 75% on 50 test images with probability ~0.0005
     assert result["test_error"] <= 0.75
+
+
+def test_time_limit_pauses_with_a_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    paused = train(config(tiny_data, out), stream=open(os.devnull, "w"), time_limit=0.0)
+    assert paused == {"status": "paused", "iteration": 1}
+    assert checkpoint.load(out / "checkpoint.npz")["iteration"] == 1
+    assert train(config(tiny_data, out), resume=True, stream=open(os.devnull, "w"))["iteration"] == 12

@@ -174,7 +174,8 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = None) -> dict[str, Any]:
+def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = None,
+          time_limit: float | None = None) -> dict[str, Any]:
     """Train ``config.model`` as the config says; returns the run's result.
 
     Args:
@@ -182,9 +183,11 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         resume: continue the run saved in ``config.out`` (a finished run is
             returned as it is; a folder without a checkpoint starts fresh).
         stream: where progress goes (default stdout).
+        time_limit: stop cleanly (checkpoint saved, status 'paused') once this
+            many seconds have passed in this call; resume later with ``resume=True``.
 
     Returns:
-        dict with ``status`` ('finished' or 'interrupted'), ``iteration``,
+        dict with ``status`` ('finished', 'paused' or 'interrupted'), ``iteration``,
         final ``train_error`` / ``test_error`` (fractions), ``wall_time``
         (seconds) and ``params``.
     """
@@ -288,11 +291,13 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
                                  f"{splits.eval_name} error {eval_error:.2%}")
             if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
                 save(finished=iteration == config.iterations)
-            if stop.requested and iteration < config.iterations:
+            out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
+            if (stop.requested or out_of_time) and iteration < config.iterations:
                 save()
-                progress.message(f"interrupted: saved {out / CHECKPOINT} at iteration {iteration}; "
+                status = "interrupted" if stop.requested else "paused"
+                progress.message(f"{status}: saved {out / CHECKPOINT} at iteration {iteration}; "
                                  f"continue with --resume")
-                return {"status": "interrupted", "iteration": iteration}
+                return {"status": status, "iteration": iteration}
 
     last = metrics[-1] if metrics else {}
     result = {
