@@ -39,12 +39,14 @@ def run_folder(out: Path, name: str, seed: int) -> Path:
     return out / "runs" / f"{name}-seed{seed}"
 
 
-def run_all(base: TrainConfig, names: Sequence[str], seeds: int, out: Path, stream: TextIO | None = None) -> None:
-    """Train (or resume, or skip) every network for every seed."""
+def run_all(base: TrainConfig, names: Sequence[str], seeds: int, out: Path, stream: TextIO | None = None) -> bool:
+    """Train (or resume, or skip) every network for every seed; False if Ctrl-C stopped it early."""
     for name in names:
         for seed in range(seeds):
             config = replace(base, model=name, seed=base.seed + seed, out=str(run_folder(out, name, seed)))
-            train(config, resume=True, stream=stream)
+            if train(config, resume=True, stream=stream)["status"] == "interrupted":
+                return False
+    return True
 
 
 def _metrics(folder: Path) -> list[dict[str, Any]]:
@@ -125,7 +127,9 @@ def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), pla
     names = network_names(depths, plain, residual)
     if not names:
         raise ValueError("nothing to train: --plain and --residual were both switched off")
-    run_all(base, names, seeds, out, stream)
+    if not run_all(base, names, seeds, out, stream):
+        print("stopped early: re-run the same command to continue; drawing what has been measured so far",
+              file=stream)
     curves, rows = collect(out, names, seeds)
     eval_name = "val" if base.val_split else "test"
     plot_degradation(curves, out / "fig6", eval_name)
