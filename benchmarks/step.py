@@ -24,6 +24,17 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def median_seconds(fn: object, steps: int, warmup: int) -> float:
+    """Median wall time of ``fn()`` over ``steps`` calls after ``warmup`` untimed ones."""
+    times = []
+    for i in range(warmup + steps):
+        t = time.perf_counter()
+        fn()  # type: ignore[operator]
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
                  infer: bool) -> dict:
     import minires
@@ -36,30 +47,21 @@ def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warm
     rng = np.random.default_rng(0)
     x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32))
     y = rng.integers(0, 10, batch)
+    def step() -> None:
+        opt.zero_grad()
+        cross_entropy(model(x), y).backward()
+        opt.step()
+
     result: dict = {}
     if train:
-        times = []
-        for i in range(warmup + steps):
-            t = time.perf_counter()
-            opt.zero_grad()
-            cross_entropy(model(x), y).backward()
-            opt.step()
-            if i >= warmup:
-                times.append(time.perf_counter() - t)
-        result["train_img_s"] = batch / statistics.median(times)
+        result["train_img_s"] = batch / median_seconds(step, steps, warmup)
         result["train_peak_mib"] = peak_rss_mib()
         result["dtypes"] = sorted({str(p.dtype) for p in model.parameters()})
     if infer:
         model.eval()
         xi = minires.tensor(rng.standard_normal((infer_batch, 3, 32, 32), dtype=np.float32))
-        times = []
         with minires.no_grad():
-            for i in range(warmup + max(3, steps // 2)):
-                t = time.perf_counter()
-                model(xi)
-                if i >= warmup:
-                    times.append(time.perf_counter() - t)
-        result["infer_img_s"] = infer_batch / statistics.median(times)
+            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup)
     return result
 
 
@@ -74,29 +76,20 @@ def torch_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(batch, 3, 32, 32)
     y = torch.randint(0, 10, (batch,))
+    def step() -> None:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
     result: dict = {}
     if train:
-        times = []
-        for i in range(warmup + steps):
-            t = time.perf_counter()
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-            if i >= warmup:
-                times.append(time.perf_counter() - t)
-        result["train_img_s"] = batch / statistics.median(times)
+        result["train_img_s"] = batch / median_seconds(step, steps, warmup)
         result["train_peak_mib"] = peak_rss_mib()
     if infer:
         model.eval()
         xi = torch.randn(infer_batch, 3, 32, 32)
-        times = []
         with torch.no_grad():
-            for i in range(warmup + max(3, steps // 2)):
-                t = time.perf_counter()
-                model(xi)
-                if i >= warmup:
-                    times.append(time.perf_counter() - t)
-        result["infer_img_s"] = infer_batch / statistics.median(times)
+            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup)
     return result
 
 
