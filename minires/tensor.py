@@ -52,6 +52,11 @@ class no_grad(contextlib.ContextDecorator):
     kept for backward, which is what evaluation and optimizer updates want.
     """
 
+    def _recreate_cm(self) -> no_grad:
+        # a fresh context per decorated call, so nested and recursive calls each
+        # restore their own previous state
+        return no_grad()
+
     def __enter__(self) -> None:
         global _grad_enabled
         self._previous = _grad_enabled

@@ -208,3 +208,14 @@ def test_graph_does_not_keep_intermediate_tensors_alive() -> None:
     assert ref() is None
     loss.backward()
     assert x.grad.numpy().sum() == 2000.0
+
+
+def test_no_grad_decorator_nests_and_restores() -> None:
+    @minires.no_grad()
+    def countdown(n: int) -> None:
+        assert not minires.is_grad_enabled()
+        if n:
+            countdown(n - 1)
+
+    countdown(3)
+    assert minires.is_grad_enabled()
