@@ -94,7 +94,7 @@ def test_conv2d_keeps_its_input_not_the_columns() -> None:
     out = F.conv2d(x, w, padding=1)
     fn = out.grad_fn
     assert isinstance(fn, Conv2dFunction)
-    kept = [a for a in fn.saved if isinstance(a, np.ndarray)]
+    kept = [a for a in fn.saved if isinstance(a, np.ndarray)]  # (x, weight)
     assert sum(a.nbytes for a in kept) == x.data.nbytes + w.data.nbytes  # no 9x-sized columns
     assert kept[0] is x.data  # a reference, not a copy
 
@@ -120,3 +120,18 @@ def test_conv2d_errors_name_shapes() -> None:
         F.conv2d(minires.randn(3, 8, 8), minires.randn(5, 3, 3, 3))
     with pytest.raises(ValueError, match="does not fit"):
         F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))
+
+
+def test_keep_columns_trades_memory_for_a_copy() -> None:
+    x = minires.randn(2, 3, 8, 8, requires_grad=True)
+    w = minires.randn(4, 3, 3, 3, requires_grad=True)
+    grads = []
+    for keep in (False, True):
+        out = F.conv2d(x, w, padding=1, keep_columns=keep)
+        kept = out.grad_fn.saved[0]
+        assert kept.nbytes == (9 * x.data.nbytes if keep else x.data.nbytes)
+        x.grad = w.grad = None
+        out.backward(np.ones(out.shape, np.float32))
+        grads.append((x.grad.numpy(), w.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5)

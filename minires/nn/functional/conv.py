@@ -22,7 +22,9 @@ without copying.  Nothing outside this file needs to know.
 What is kept for backward.  The columns of a 16-channel 32×32 layer at
 batch 128 take 75 MB, so conv2d keeps only its input ``x`` (8 MB, usually
 kept alive anyway by the layer before) and rebuilds the columns in
-backward: one extra copy, much less memory.
+backward: one extra copy, much less memory.  ``keep_columns=True`` makes
+the other trade (faster, kh·kw times the memory); docs/performance.md
+has the measured figures.
 """
 
 from __future__ import annotations
@@ -133,27 +135,31 @@ def channel_major_matrix(a: Any) -> Any:
 class Conv2dFunction(Function):
     """2-D convolution (cross-correlation, as in every framework) by im2col."""
 
-    def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0) -> Any:
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0,
+                keep_columns: bool = False) -> Any:
         f, c, kh, kw = weight.shape
         n, _, h, w = x.shape
         geometry = ((kh, kw), pair(stride), pair(padding))
         oh = output_size(h, kh, geometry[1][0], geometry[2][0])
         ow = output_size(w, kw, geometry[1][1], geometry[2][1])
-        out = weight.reshape(f, -1) @ im2col(x, *geometry)  # (F, N·OH·OW)
+        cols = im2col(x, *geometry)
+        out = weight.reshape(f, -1) @ cols  # (F, N·OH·OW)
         if bias is not None:
             out += bias[:, None]
-        # keep x, not the columns (see the module docstring)
-        self.saved = (x if self.needs_grad[1] else None, weight, geometry, x.shape)
+        # by default keep x, not the columns (see the module docstring)
+        kept = (cols if keep_columns else x) if self.needs_grad[1] else None
+        self.saved = (kept, keep_columns, weight, geometry, x.shape)
         return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        x, weight, geometry, x_shape = self.saved
+        kept, keep_columns, weight, geometry, x_shape = self.saved
         g = channel_major_matrix(grad)  # (F, N·OH·OW)
         grad_x = grad_w = grad_b = None
         if self.needs_grad[1]:
+            cols = kept if keep_columns else im2col(kept, *geometry)
             # dW = g @ colsᵀ, computed as (cols @ gᵀ)ᵀ: the same numbers, but BLAS runs this
             # orientation up to twice as fast for im2col's long, thin matrices
-            grad_w = (im2col(x, *geometry) @ g.T).T.reshape(weight.shape)
+            grad_w = (cols @ g.T).T.reshape(weight.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             grad_b = g.sum(axis=1)
         if self.needs_grad[0]:
@@ -181,7 +187,8 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], kernel: tup
     return col2im(weight.reshape(f, -1).T @ channel_major_matrix(grad), x_shape, kernel, stride, padding)
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0,
+           keep_columns: bool = False) -> Tensor:
     """2-D convolution over a batch of images.
 
     Args:
@@ -189,6 +196,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         weight: (F, C, kh, kw) filters.
         bias: optional (F,) bias.
         stride, padding: ints or (height, width) pairs; zero padding.
+        keep_columns: keep the im2col columns for backward instead of the
+            input: one copy fewer per step, but kh·kw times the memory.
 
     Returns:
         (N, F, OH, OW) with OH = (H + 2·padding − kh) // stride + 1.
@@ -208,4 +217,4 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias should have shape ({weight.shape[0]},), got {bias.shape}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2dFunction.apply(*inputs, stride=stride, padding=padding)
+    return Conv2dFunction.apply(*inputs, stride=stride, padding=padding, keep_columns=keep_columns)
