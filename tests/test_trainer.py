@@ -149,3 +149,12 @@ def test_time_limit_pauses_with_a_checkpoint(tiny_data: Path, tmp_path: Path) ->
     assert paused == {"status": "paused", "iteration": 1}
     assert checkpoint.load(out / "checkpoint.npz")["iteration"] == 1
     assert train(config(tiny_data, out), resume=True, stream=open(os.devnull, "w"))["iteration"] == 12
+
+
+def test_resume_rebuilds_a_missing_result(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = train(config(tiny_data, out, iterations=4, milestones=[2]), stream=open(os.devnull, "w"))
+    (out / "result.json").unlink()  # as if killed between the final checkpoint and result.json
+    again = train(config(tiny_data, out, iterations=4, milestones=[2]), resume=True, stream=open(os.devnull, "w"))
+    assert again["status"] == "finished" and again["test_error"] == first["test_error"]
+    assert (out / "result.json").exists()

@@ -206,8 +206,13 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         state = checkpoint.load(out / CHECKPOINT)
         saved = TrainConfig.from_dict(state["config"])
         saved.device, saved.out = device, str(out)
+        ignored = [k for k, v in config.to_dict().items() if k not in ("device", "out") and saved.to_dict()[k] != v]
+        if ignored:
+            Progress(1, 1, stream=stream).message(
+                f"resuming with the run's saved settings; ignoring the different values given for {ignored}"
+            )
         config = saved
-        if state.get("finished"):
+        if state.get("finished") and (out / RESULT).exists():  # else: rebuild result.json below
             result = json.loads((out / RESULT).read_text())
             Progress(1, 1, stream=stream).message(
                 f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
