@@ -16,7 +16,7 @@ PALETTE = ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#000000", "#cc79a7", "#0
 
 
 def depth_colours(depths: list[int]) -> dict[int, str]:
-    """One colour per depth, by rank: shallowest first (20, 32, 44, 56, 110 get the same colours in every figure)."""
+    """One colour per depth, by rank among the depths in this figure (shallowest first)."""
     return {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(sorted(set(depths)))}
 
 
@@ -48,14 +48,14 @@ def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_n
     """
     fig = Figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2, sharey=True)
-    colour = depth_colours([c["depth"] for c in curves.values()]).__getitem__
+    colours = depth_colours([c["depth"] for c in curves.values()])
     for ax, plain, title in ((axes[0], True, "plain networks"), (axes[1], False, "ResNets")):
         for c in sorted(curves.values(), key=lambda c: c["depth"]):
             if c["plain"] != plain:
                 continue
             its = c["iterations"]
-            ax.plot(its, [100 * e for e in c["train_error"]], "--", lw=1.2, color=colour(c["depth"]))
-            ax.plot(its, [100 * e for e in c["eval_error"]], "-", lw=2.4, color=colour(c["depth"]),
+            ax.plot(its, [100 * e for e in c["train_error"]], "--", lw=1.2, color=colours[c["depth"]])
+            ax.plot(its, [100 * e for e in c["eval_error"]], "-", lw=2.4, color=colours[c["depth"]],
                     label=f"{'plain' if plain else 'ResNet'}-{c['depth']}")
         ax.set_title(title)
         ax.set_xlabel("iterations")
@@ -73,12 +73,12 @@ def plot_responses(stds: dict[str, Sequence[float]], path: str | Path, ylabel: s
     """Fig. 7: response std per 3×3 layer, in layer order (top) and sorted descending (bottom)."""
     fig = Figure(figsize=(9, 6.5))
     axes = fig.subplots(2, 1)
-    colour = depth_colours([depth_of(name) for name in stds]).__getitem__
+    colours = depth_colours([depth_of(name) for name in stds])
     for name, values in stds.items():
-        depth = depth_of(name)
+        colour = colours[depth_of(name)]
         style = "--" if name.startswith("plain") else "-"
-        axes[0].plot(range(1, len(values) + 1), values, style, color=colour(depth), label=name, lw=1.6)
-        axes[1].plot(range(1, len(values) + 1), sorted(values, reverse=True), style, color=colour(depth),
+        axes[0].plot(range(1, len(values) + 1), values, style, color=colour, label=name, lw=1.6)
+        axes[1].plot(range(1, len(values) + 1), sorted(values, reverse=True), style, color=colour,
                      label=name, lw=1.6)
     axes[0].set_xlabel("layer index (original order)")
     axes[1].set_xlabel("layer index (sorted by magnitude)")

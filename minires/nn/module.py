@@ -9,6 +9,7 @@ whole tree without any bookkeeping in the layers themselves.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +33,7 @@ class Parameter(Tensor):
 
 
 Hook = Callable[["Module", tuple, Any], Any]
+_hook_ids = itertools.count()  # unique keys, so a handle removes exactly its own hook
 
 
 class HookHandle:
@@ -110,9 +112,7 @@ class Module:
         outputs (e.g. batch-norm responses) are observed without editing
         a model's code.
         """
-        key = id(hook) ^ len(self._forward_hooks)
-        while key in self._forward_hooks:
-            key += 1
+        key = next(_hook_ids)
         self._forward_hooks[key] = hook
         return HookHandle(self._forward_hooks, key)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from minires.backend import get_array_module
-from minires.ops.broadcast import as_tensor, binary_operands, unbroadcast  # noqa: F401
+from minires.ops.broadcast import binary_operands, unbroadcast
 from minires.tensor import Function, Tensor
 
 # ---------------------------------------------------------------- arithmetic
@@ -251,5 +251,5 @@ def ne(a: Any, b: Any) -> Tensor:
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "relu", "sigmoid", "tanh",
-    "lt", "le", "gt", "ge", "eq", "ne", "as_tensor",
+    "lt", "le", "gt", "ge", "eq", "ne",
 ]

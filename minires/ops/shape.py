@@ -13,7 +13,7 @@ import numpy as np
 
 from minires import backend
 from minires.backend import get_array_module
-from minires.tensor import Function, Tensor
+from minires.tensor import Function, Tensor, _shape_args
 
 
 class Reshape(Function):
@@ -108,27 +108,21 @@ class ToDevice(Function):
         return (backend.to_device(grad, self.saved),)
 
 
-def _shape_from(args: Sequence[Any]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
-
-
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """Same values in a new shape; one dimension may be -1."""
-    return Reshape.apply(a, shape=_shape_from(shape))
+    return Reshape.apply(a, shape=_shape_args(shape))
 
 
 def permute(a: Tensor, *axes: Any) -> Tensor:
     """Reorder the axes: ``permute(x, 0, 2, 3, 1)`` turns NCHW into NHWC."""
-    return Transpose.apply(a, axes=_shape_from(axes))
+    return Transpose.apply(a, axes=_shape_args(axes))
 
 
 def transpose(a: Tensor, *axes: Any) -> Tensor:
     """Reverse the axes (no arguments), swap two (``transpose(x, 0, 1)``), or permute."""
     if not axes:
         return Transpose.apply(a, axes=tuple(reversed(range(a.ndim))))
-    axes = _shape_from(axes)
+    axes = _shape_args(axes)
     if len(axes) == 2:  # PyTorch style: swap two axes
         order = list(range(a.ndim))
         i, j = (ax % a.ndim for ax in axes)
