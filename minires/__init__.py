@@ -10,7 +10,7 @@ The layers, from the top down (each imports only the ones below it):
 
 from minires import cuda
 from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
-from minires.models.summary import summary  # noqa: E402  (models sit above the engine)
+from minires.models.summary import summary
 from minires.ops import (
     cat,
     concatenate,

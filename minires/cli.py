@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import minires
 from minires import backend
+
+if TYPE_CHECKING:
+    from minires.train import TrainConfig
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -44,22 +48,18 @@ def _train(args: argparse.Namespace) -> int:
     from minires.train import train
 
     config = _recipe(args, out=args.out or f"runs/{args.model}")
-    result = train(config, resume=args.resume, time_limit=args.time_limit)  # type: ignore[arg-type]
+    result = train(config, resume=args.resume, time_limit=args.time_limit)
     return 130 if result["status"] == "interrupted" else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
     """Evaluate a trained checkpoint on the test set."""
-    from minires.data import Normalizer, load_cifar10, load_sample
-    from minires.train import evaluate, load_trained
+    from minires.train import evaluate, load_test_set, load_trained
 
     device = backend.check_device(args.device)
     model, state = load_trained(args.checkpoint, device)
-    norm = state["normalizer"]
-    normalizer = Normalizer(norm["mean"], norm.get("std"), norm["mode"])
-    data = args.data if args.data is not None else state["config"]["data"]
-    images, labels = load_sample("test") if data == "sample" else load_cifar10(data, "test")
-    error, loss = evaluate(model, normalizer(images), labels, 500, device)
+    images, labels = load_test_set(state, args.data)
+    error, loss = evaluate(model, images, labels, 500, device)
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
           f"(loss {loss:.4f}) on {len(labels):,} images")
     return 0
@@ -87,7 +87,8 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-subset", type=int, help="evaluate on the first N test images only (default: all)")
 
 
-def _recipe(args: argparse.Namespace, **fixed: object) -> object:
+def _recipe(args: argparse.Namespace, **fixed: object) -> TrainConfig:
+    """A TrainConfig from the recipe options given on the command line (others keep their defaults)."""
     from minires.train import TrainConfig
 
     values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}

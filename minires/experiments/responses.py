@@ -30,12 +30,12 @@ import numpy as np
 
 from minires import backend
 from minires.checkpoint import atomic_write_bytes
-from minires.data import Normalizer, batches_in_order, load_cifar10, load_sample
+from minires.data import batches_in_order
 from minires.experiments.plots import plot_responses
 from minires.models import ResponseRecorder
 from minires.nn import BatchNorm2d, Module
 from minires.tensor import Tensor, no_grad
-from minires.train import load_trained
+from minires.train import load_test_set, load_trained
 
 
 class _Moments:
@@ -98,12 +98,9 @@ def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None 
     for run in run_dirs:
         model, state = load_trained(run, device)
         config = state["config"]
-        source = data if data is not None else config["data"]
-        images, _ = load_sample("test") if source == "sample" else load_cifar10(source, "test")
+        images, _ = load_test_set(state, data)
         images = images[:limit] if limit else images
-        norm = state["normalizer"]
-        normalized = Normalizer(norm["mean"], norm.get("std"), norm["mode"])(images)
-        names, stds = response_stds(model, normalized, per_channel=per_channel, bn_mode=bn_mode, device=device)
+        names, stds = response_stds(model, images, per_channel=per_channel, bn_mode=bn_mode, device=device)
         label = config["model"] if config["model"] not in results else f"{config['model']} ({Path(run).name})"
         results[label] = {"run": str(run), "layers": names, "std": stds, "images": len(images)}
     settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",

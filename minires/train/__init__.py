@@ -10,11 +10,12 @@ from minires.train.trainer import (
     TrainingDiverged,
     evaluate,
     load_splits,
+    load_test_set,
     load_trained,
     train,
 )
 
 __all__ = [
-    "TrainConfig", "train", "evaluate", "load_splits", "load_trained", "TrainingDiverged", "RunExists",
+    "TrainConfig", "train", "evaluate", "load_splits", "load_test_set", "load_trained", "TrainingDiverged", "RunExists",
     "CONFIG", "METRICS", "CHECKPOINT", "RESULT",
 ]

@@ -36,7 +36,7 @@ from minires import backend, checkpoint, models
 from minires.checkpoint import atomic_write_bytes
 from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar10, load_sample, locate
 from minires.nn import Module
-from minires.nn.functional import cross_entropy
+from minires.nn.functional import accuracy, cross_entropy
 from minires.optim import SGD, LRSchedule, split_weight_decay
 from minires.tensor import Tensor, no_grad
 from minires.train.config import TrainConfig
@@ -69,13 +69,14 @@ class Splits:
     normalizer: Normalizer
 
 
+def read_split(data: str | None, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw uint8 images and labels of a split, from ``data`` ('sample', a path, or None to search)."""
+    return load_sample(split) if data == "sample" else load_cifar10(data, split)
+
+
 def load_splits(config: TrainConfig) -> Splits:
     """Read the data the config names and apply the paper's preprocessing."""
-    if config.data == "sample":
-        (train_x, train_y), (test_x, test_y) = load_sample("train"), load_sample("test")
-    else:
-        train_x, train_y = load_cifar10(config.data, "train")
-        test_x, test_y = load_cifar10(config.data, "test")
+    (train_x, train_y), (test_x, test_y) = read_split(config.data, "train"), read_split(config.data, "test")
     eval_name = "test"
     if config.val_split:
         held_out = min(VAL_SIZE, len(train_x) // 10)
@@ -93,14 +94,14 @@ def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: 
     """(error, mean loss) of ``model`` in evaluation mode over the given images."""
     was_training = model.training
     model.eval()
-    wrong, loss_sum = 0, 0.0
+    correct, loss_sum = 0.0, 0.0
     with no_grad():
         for x, y in batches_in_order(images, labels, batch_size, device):
             logits = model(Tensor(x))
             loss_sum += float(cross_entropy(logits, y, reduction="sum").item())
-            wrong += int((logits.data.argmax(axis=1) != y).sum())
+            correct += accuracy(logits, y) * len(y)
     model.train(was_training)
-    return wrong / len(labels), loss_sum / len(labels)
+    return 1.0 - correct / len(labels), loss_sum / len(labels)
 
 
 # ---------------------------------------------------------------- the run
@@ -276,7 +277,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
             loss.backward()
             optimizer.step()
             iteration += 1
-            recent_errors.append(float((logits.data.argmax(axis=1) != y).mean()))
+            recent_errors.append(1.0 - accuracy(logits, y))
             recent_losses.append(loss_value)
             train_error = sum(recent_errors) / len(recent_errors)
             schedule.step(train_error=train_error)
@@ -331,3 +332,15 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[st
     model = models.get(config.model)
     model.load_state_dict(state["model"])
     return model.to(device), state
+
+
+def load_test_set(state: dict[str, Any], data: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A run's test images, normalised exactly as its training images were, and their labels.
+
+    Args:
+        state: a checkpoint of a training run (from ``load_trained``).
+        data: where to read CIFAR-10 (None: where the run read it).
+    """
+    images, labels = read_split(data if data is not None else state["config"]["data"], "test")
+    norm = state["normalizer"]
+    return Normalizer(norm["mean"], norm.get("std"), norm["mode"])(images), labels
