@@ -209,10 +209,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     """
     if x.ndim != 4:
         raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.shape}")
-    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected weight of shape (F, C, kh, kw), got {weight.shape}")
+    if weight.shape[1] != x.shape[1]:
         raise ValueError(
-            f"conv2d: weight of shape {weight.shape} expects {weight.shape[1] if weight.ndim == 4 else '?'} "
-            f"input channels (F, C, kh, kw), but the input {x.shape} has {x.shape[1]}"
+            f"conv2d: weight of shape {weight.shape} expects {weight.shape[1]} input channels, "
+            f"but the input {x.shape} has {x.shape[1]}"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias should have shape ({weight.shape[0]},), got {bias.shape}")
