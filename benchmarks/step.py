@@ -36,17 +36,13 @@ def median_seconds(fn: object, steps: int, warmup: int) -> float:
 
 
 def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
-                 infer: bool, keep_columns: bool = False) -> dict:
+                 infer: bool) -> dict:
     import minires
-    from minires import models, nn, optim
+    from minires import models, optim
     from minires.nn.functional import cross_entropy
 
     minires.manual_seed(0)
     model = models.get(model_name)
-    if keep_columns:
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d):
-                m.keep_columns = True
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     rng = np.random.default_rng(0)
     x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32))
@@ -107,11 +103,10 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--no-train", action="store_true")
     p.add_argument("--no-infer", action="store_true")
-    p.add_argument("--keep-columns", action="store_true", help="minires: Conv2d(keep_columns=True)")
     a = p.parse_args()
     args = (a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer)
-    out = minires_step(*args, a.keep_columns) if a.framework == "minires" else torch_step(*args)
-    out.update(framework=a.framework, model=a.model, batch=a.batch, keep_columns=a.keep_columns)
+    out = minires_step(*args) if a.framework == "minires" else torch_step(*args)
+    out.update(framework=a.framework, model=a.model, batch=a.batch)
     print(json.dumps(out))
     sys.stdout.flush()
 

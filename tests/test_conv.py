@@ -9,6 +9,7 @@ from helpers import compare_with_torch, randn
 import minires
 from minires.nn import functional as F
 from minires.nn.functional.conv import Conv2dFunction, col2im, im2col
+from minires.nn.functional.workspace import Workspace, workspace
 
 GEOMETRIES = [  # (kernel, stride, padding)
     (3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0), (5, 1, 2), (2, 2, 0), (3, 1, 0), ((3, 1), (2, 1), (1, 0)),
@@ -122,16 +123,48 @@ def test_conv2d_errors_name_shapes() -> None:
         F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))
 
 
-def test_keep_columns_trades_memory_for_a_copy() -> None:
-    x = minires.randn(2, 3, 8, 8, requires_grad=True)
-    w = minires.randn(4, 3, 3, 3, requires_grad=True)
-    grads = []
-    for keep in (False, True):
-        out = F.conv2d(x, w, padding=1, keep_columns=keep)
-        kept = out.grad_fn.saved[0]
-        assert kept.nbytes == (9 * x.data.nbytes if keep else x.data.nbytes)
-        x.grad = w.grad = None
-        out.backward(np.ones(out.shape, np.float32))
-        grads.append((x.grad.numpy(), w.grad.numpy()))
-    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
-    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5)
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padding: object,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # 5 images in chunks of 2 (the last one holds 1): output and both gradients unchanged
+    kh, kw = F.conv.pair(kernel)
+    x0, w0 = randn(5, 3, 9, 8, seed=1), randn(4, 3, kh, kw, seed=2)
+    results = []
+    for chunked in (False, True):
+        if chunked:
+            monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
+        x, w = minires.tensor(x0, requires_grad=True), minires.tensor(w0, requires_grad=True)
+        out = F.conv2d(x, w, stride=stride, padding=padding)
+        (out * minires.tensor(randn(*out.shape, seed=3))).sum().backward()
+        results.append((out.numpy(), x.grad.numpy(), w.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], naive_conv2d(x0, w0, None, stride, padding), atol=1e-10)
+    for one, chunked in zip(*results):
+        np.testing.assert_allclose(chunked, one, atol=1e-10)
+
+
+def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls() -> None:
+    # padded scratch buffers are reused with their border untouched: later inputs must see
+    # none of the earlier ones -- same shape, or the same padded shape from another padding
+    # (7x7 padded by 1 and 5x5 padded by 2 are both 9x9) -- and outputs never alias them
+    cases = [((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 5, 5), (4, 3, 5, 5), 2)]
+    for seed, (x_shape, w_shape, padding) in enumerate(cases):
+        x, w = randn(*x_shape, seed=seed) + 100.0, randn(*w_shape, seed=seed + 10)
+        out = F.conv2d(minires.tensor(x), minires.tensor(w), padding=padding)
+        np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, None, 1, padding), rtol=1e-9)
+        held = list(workspace()._buffers.values())
+        assert held and not any(np.shares_memory(out.data, b) for b in held)
+
+
+def test_workspace_gives_back_the_same_zeroed_buffer() -> None:
+    ws = Workspace(capacity=2)
+    like = np.zeros(1, np.float32)
+    a = ws.get("a", (3, 4), like)
+    assert a.dtype == np.float32 and not a.any()
+    a[:] = 7
+    assert ws.get("a", (3, 4), like) is a  # same role and shape: same memory, contents kept
+    assert ws.get("a", (3, 4), np.zeros(1)) is not a  # another dtype: another buffer
+    ws.get("b", (2,), like)  # capacity 2: "a"/float32 was the least recently used, dropped
+    assert ws.get("a", (3, 4), like) is not a
+    assert ws.nbytes > 0
+    ws.clear()
+    assert ws.nbytes == 0

@@ -29,7 +29,6 @@ class Conv2d(Module):
         in_channels, out_channels: C and F.
         kernel_size, stride, padding: ints or (height, width) pairs.
         bias: learn a per-filter bias (ResNets use ``bias=False`` before BN).
-        keep_columns: keep im2col's columns for backward (faster, kh·kw times the memory).
 
     Shape:
         (N, C, H, W) -> (N, F, OH, OW), OH = (H + 2·padding − kh) // stride + 1.
@@ -37,11 +36,10 @@ class Conv2d(Module):
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: IntPair,
-        stride: IntPair = 1, padding: IntPair = 0, bias: bool = True, keep_columns: bool = False,
+        stride: IntPair = 1, padding: IntPair = 0, bias: bool = True,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.keep_columns = keep_columns  # memory for speed: see minires.nn.functional.conv
         self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
         self.weight = _empty(out_channels, in_channels, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
@@ -53,7 +51,7 @@ class Conv2d(Module):
                 f"Conv2d({self.in_channels}, {self.out_channels}): expected input (N, {self.in_channels}, H, W), "
                 f"got {x.shape}"
             )
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.keep_columns)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
