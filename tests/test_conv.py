@@ -143,16 +143,25 @@ def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padd
 
 
 def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls() -> None:
-    # padded scratch buffers are reused with their border untouched: later inputs must see
-    # none of the earlier ones -- same shape, or the same padded shape from another padding
-    # (7x7 padded by 1 and 5x5 padded by 2 are both 9x9) -- and outputs never alias them
-    cases = [((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 5, 5), (4, 3, 5, 5), 2)]
+    # scratch buffers are reused with their zero borders untouched, so a later call must see
+    # nothing of an earlier one: the same shape again, the same padded shape from another
+    # padding (7x7 padded by 1 and 5x5 padded by 2 are both 9x9), the same padded shape with
+    # another kernel (whose real output positions differ); and outputs never alias them
+    cases = [((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1),
+             ((2, 3, 5, 5), (4, 3, 5, 5), 2), ((2, 3, 7, 7), (4, 3, 1, 1), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1)]
     for seed, (x_shape, w_shape, padding) in enumerate(cases):
-        x, w = randn(*x_shape, seed=seed) + 100.0, randn(*w_shape, seed=seed + 10)
-        out = F.conv2d(minires.tensor(x), minires.tensor(w), padding=padding)
-        np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, None, 1, padding), rtol=1e-9)
+        x0, w0 = randn(*x_shape, seed=seed) + 100.0, randn(*w_shape, seed=seed + 10)
+        x, w = minires.tensor(x0, requires_grad=True), minires.tensor(w0, requires_grad=True)
+        out = F.conv2d(x, w, padding=padding)
+        np.testing.assert_allclose(out.numpy(), naive_conv2d(x0, w0, None, 1, padding), rtol=1e-9)
+        g = randn(*out.shape, seed=seed + 20)
+        out.backward(g)
+        # the textbook weight gradient: g (F, N·OH·OW) @ im2col(x)ᵀ
+        g_matrix = g.transpose(1, 0, 2, 3).reshape(w_shape[0], -1)
+        expected_w = (g_matrix @ im2col(x0, w_shape[2:], 1, padding).T).reshape(w_shape)
+        np.testing.assert_allclose(w.grad.numpy(), expected_w, rtol=1e-9)
         held = list(workspace()._buffers.values())
-        assert held and not any(np.shares_memory(out.data, b) for b in held)
+        assert held and not any(np.shares_memory(a, b) for a in (out.data, x.grad.data, w.grad.data) for b in held)
 
 
 def test_workspace_gives_back_the_same_zeroed_buffer() -> None:
