@@ -13,6 +13,7 @@ from minires.nn.functional.workspace import Workspace, workspace
 
 GEOMETRIES = [  # (kernel, stride, padding)
     (3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0), (5, 1, 2), (2, 2, 0), (3, 1, 0), ((3, 1), (2, 1), (1, 0)),
+    ((3, 1), 1, (1, 0)), (3, 1, 2), (1, 1, 1),  # stride 1 non-square; padding k − 1; padding > k − 1
 ]
 
 
