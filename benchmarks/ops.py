@@ -2,9 +2,10 @@
 
     python -m benchmarks.ops
 
-Prints median milliseconds of im2col, conv2d forward, conv2d backward (weights and input),
-batch-norm forward/backward and ReLU for the three stage shapes (16×32×32, 32×16×16,
-64×8×8), and how many of each a ResNet-20 training step runs.
+Prints median milliseconds of building the columns (the textbook whole-batch im2col, and the
+chunked shifted columns conv2d uses), conv2d forward, conv2d forward+backward (weights and
+input), batch-norm forward/backward and ReLU for the three stage shapes (16×32×32, 32×16×16,
+64×8×8), and an estimate of the convolutions' share of a ResNet-20 training step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 import minires
 from minires.nn import functional as F
-from minires.nn.functional.conv import im2col
+from minires.nn.functional.conv import ShiftedColumns, im2col
 
 SHAPES = [(16, 32), (32, 16), (64, 8)]  # channels, size: the three stages
 PER_STEP_RESNET20 = {16: 7, 32: 6, 64: 6}  # 3x3 convs per stage (stem included in stage 1)
@@ -35,7 +36,9 @@ def timed(fn: Callable[[], object], repeat: int = 7) -> float:
 
 def time_shape(c: int, s: int, n: int, rng: np.random.Generator) -> dict[str, float]:
     """Median milliseconds of each op on a (n, c, s, s) activation with c -> c 3x3 filters."""
-    x = minires.tensor(rng.standard_normal((n, c, s, s), dtype=np.float32), requires_grad=True)
+    # channel-major memory, as every activation inside a network has
+    x_cnhw = rng.standard_normal((c, n, s, s), dtype=np.float32)
+    x = minires.tensor(x_cnhw.transpose(1, 0, 2, 3), requires_grad=True)
     w = minires.tensor(rng.standard_normal((c, c, 3, 3), dtype=np.float32) * 0.1, requires_grad=True)
     gamma, beta = minires.ones(c, requires_grad=True), minires.zeros(c, requires_grad=True)
     rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
@@ -48,8 +51,13 @@ def time_shape(c: int, s: int, n: int, rng: np.random.Generator) -> dict[str, fl
     def bn_backward() -> None:
         F.batch_norm(y, rm, rv, gamma, beta).backward(g)
 
+    def shifted_columns() -> None:
+        for _ in ShiftedColumns(x_cnhw, (3, 3), (1, 1), "x"):
+            pass
+
     return {
-        "im2col": timed(lambda: im2col(y.data, 3, 1, 1)),
+        "im2col, whole batch": timed(lambda: im2col(y.data, 3, 1, 1)),
+        "shifted columns, chunked": timed(shifted_columns),
         "conv2d forward": timed(lambda: F.conv2d(x, w, padding=1)),
         "conv2d forward+backward": timed(conv_backward),
         "batch_norm forward": timed(lambda: F.batch_norm(y, rm, rv, gamma, beta)),
