@@ -214,7 +214,7 @@ class ShiftedColumns:
     def __init__(self, xc: Any, kernel: tuple[int, int], padding: tuple[int, int], role: str) -> None:
         (kh, kw), (ph, pw) = kernel, padding
         c, n, h, w = xc.shape
-        self.xc, self.kernel, self.padding = xc, kernel, padding
+        self.xc = xc
         self.hp, self.wp = h + ph, w + pw
         self.oh, self.ow = Geometry(kernel, (1, 1), padding).output_shape(h, w)
         self.chunk = images_per_chunk(xc, c * kh * kw, self.hp * self.wp)
@@ -223,27 +223,28 @@ class ShiftedColumns:
         # of this call's previous chunk; only junk outputs see it).  The padding size is part
         # of the name: each buffer keeps its own zero padding.
         self.padded = workspace().get(f"{role}:padded{ph},{pw}", (c, self.chunk + 1, self.hp, self.wp), xc)
-        self.buffer = workspace().get(f"{role}:cols", (c * kh * kw * self.chunk * self.hp * self.wp,), xc)
+        self.image_part = self.padded[:, :, ph:, pw:]  # (C, chunk + 1, H, W): the only part ever written
+        # row (c, i, j) of the columns is the channel's flat row shifted by i·Wp + j: a strided
+        # view of the padded buffer, made once; each chunk copies (a prefix of) it into `cols`
+        full = self.chunk * self.hp * self.wp
+        flat = self.padded.reshape(c, -1)
+        s_c, s_x = flat.strides
+        self.windows = get_array_module(xc).lib.stride_tricks.as_strided(
+            flat, shape=(c, kh, kw, full), strides=(s_c, self.wp * s_x, s_x, s_x)
+        )
+        self.cols = workspace().get(f"{role}:cols", (c, kh, kw, full), xc)
 
     def __iter__(self) -> Iterator[tuple[int, int, Any]]:
         xp = get_array_module(self.xc)
-        (kh, kw), (ph, pw) = self.kernel, self.padding
-        c, n, h, w = self.xc.shape
-        flat = self.padded.reshape(c, -1)
-        s_c, s_x = flat.strides
+        n = self.xc.shape[1]
+        rows = self.cols.shape[0] * self.cols.shape[1] * self.cols.shape[2]  # C·kh·kw
         for start in range(0, n, self.chunk):
             stop = min(start + self.chunk, n)
-            m = stop - start
-            # only the image part is ever written, so the padding stays zero
-            self.padded[:, :m, ph : ph + h, pw : pw + w] = self.xc[:, start:stop]
-            length = m * self.hp * self.wp
-            # row (c, i, j) of the columns is the channel's flat row shifted by i·Wp + j
-            windows = xp.lib.stride_tricks.as_strided(
-                flat, shape=(c, kh, kw, length), strides=(s_c, self.wp * s_x, s_x, s_x)
-            )
-            cols = self.buffer[: c * kh * kw * length].reshape(c, kh, kw, length)
-            xp.copyto(cols, windows)
-            yield start, stop, cols.reshape(c * kh * kw, length)
+            self.image_part[:, : stop - start] = self.xc[:, start:stop]
+            length = (stop - start) * self.hp * self.wp
+            cols = self.cols[..., :length]
+            xp.copyto(cols, self.windows[..., :length])
+            yield start, stop, cols.reshape(rows, length)  # a view: rows keep their full stride
 
     def valid(self, a: Any) -> Any:
         """(K, m·Hp·Wp) per-position values -> a (K, m, OH, OW) view of the real output positions."""
