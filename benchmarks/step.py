@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
 import time
+
+# what `import minires` does when a program imports it before NumPy (see minires/__init__.py);
+# here NumPy comes first, so set it the same way (a value from the caller's environment wins)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import numpy as np
 

@@ -8,6 +8,17 @@ The layers, from the top down (each imports only the ones below it):
     backend                             NumPy or CuPy arrays
 """
 
+import os
+
+# After each matrix product OpenBLAS keeps its idle threads spinning for about 2^28 cycles.
+# Between products minires runs single-threaded NumPy work (im2col copies, batch norm), and
+# on a 2-core machine that spinning can take the second core's share of a shared physical core
+# and halve the step time's speed for seconds at a time.  2^4 cycles (OpenBLAS's minimum) makes
+# idle threads sleep at once; docs/performance.md has the measurements.  OpenBLAS reads this
+# when NumPy is first imported, so it only applies if minires is imported before NumPy, and a
+# value set by the user always wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 from minires import cuda
 from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
 from minires.models.summary import summary
