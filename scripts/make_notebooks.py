@@ -22,9 +22,9 @@ A `minires.Tensor` wraps a NumPy array and remembers which operation made it. Ca
 `backward()` walks that record backwards and fills in `.grad`: reverse-mode automatic
 differentiation. This notebook builds a small graph, backpropagates through it, and checks the
 result two ways: by hand and numerically.""",
-    """import numpy as np
+    """import minires  # before NumPy/matplotlib: see "Speed on the CPU" in docs/user-guide.md
+import numpy as np
 import matplotlib.pyplot as plt
-import minires
 
 minires.manual_seed(0)
 x = minires.tensor([1.0, 2.0, 3.0])
@@ -70,9 +70,9 @@ A 3×3 convolution looks at every 3×3 window of its input. `im2col` copies each
 column; then the whole convolution is one matrix product of the flattened filters with those
 columns. Below we look at the columns, check the result against a naive loop, and apply a
 filter to a real CIFAR-10 image.""",
-    """import numpy as np
+    """import minires  # before NumPy/matplotlib: see "Speed on the CPU" in docs/user-guide.md
+import numpy as np
 import matplotlib.pyplot as plt
-import minires
 from minires.nn import functional as F
 from minires.nn.functional import im2col, col2im
 
@@ -106,6 +106,23 @@ The gradient of im2col is col2im: every column is added back onto the window it 
     """xt = minires.tensor(x[:1, :2, :5, :5].astype(np.float64), requires_grad=True)
 wt = minires.tensor(w[:2, :2].astype(np.float64), requires_grad=True)
 print(minires.gradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=1), xt, wt))""",
+    """#md ## How conv2d makes it fast: shifted columns
+For stride 1, conv2d builds the same columns in a different layout. Each image's rows are laid
+end to end, each followed by its padding, which also serves as the next row's left padding. Then
+row (c, i, j) of the columns is one contiguous slice of the flat input, shifted by i·Wp + j, and
+building the columns is a few long copies. The price: some positions are "junk" (their window
+hangs over the padding); their products are computed and dropped. conv2d also works a few images
+at a time so the columns stay in the CPU's cache (docs/performance.md has the measurements).""",
+    """from minires.nn.functional.conv import ShiftedColumns
+
+xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major, as activations are inside a network
+columns = ShiftedColumns(xc, kernel=(3, 3), padding=(1, 1), role="demo")
+start, stop, shifted = next(iter(columns))
+print("grid per image:", columns.hp, "x", columns.wp, "-> columns", shifted.shape, "(C·3·3, images·Hp·Wp)")
+real = columns.valid(shifted)  # (C·3·3, images, OH, OW): the real output positions only
+textbook = im2col(x[start:stop], 3, 1, 1).reshape(-1, stop - start, 8, 8)
+print("same columns as im2col at the real positions:", np.array_equal(real, textbook))
+print(f"junk positions computed and dropped: {columns.hp * columns.wp / 64 - 1:.0%} extra")""",
     """#md ## A filter on a real image
 An edge detector, applied with the same conv2d the networks use.""",
     """from minires.data import load_sample
@@ -127,9 +144,9 @@ NOTEBOOKS["03_batch_norm"] = [
 In training, batch norm normalises each channel with the *batch's* mean and variance, and keeps
 running estimates of both. In evaluation it uses those running estimates, so a sample's output
 no longer depends on the rest of the batch.""",
-    """import numpy as np
+    """import minires  # before NumPy/matplotlib: see "Speed on the CPU" in docs/user-guide.md
+import numpy as np
 import matplotlib.pyplot as plt
-import minires
 from minires import nn
 
 minires.manual_seed(0)
@@ -213,9 +230,9 @@ embedded sample (tiny networks, a few iterations: the point is the mechanics), f
 full results measured with `minires degradation` and committed in `docs/`.""",
     """import json, tempfile
 from pathlib import Path
-import matplotlib.pyplot as plt
 from minires.experiments import degradation
 from minires.train import TrainConfig
+import matplotlib.pyplot as plt
 
 out = Path(tempfile.mkdtemp())
 base = TrainConfig(data="sample", batch_size=32, iterations=30, milestones=[20], eval_every=10,
@@ -243,9 +260,9 @@ The paper's Fig. 7 measures, for every 3×3 layer, the standard deviation of its
 output of its batch norm, before the ReLU and before the shortcut addition. Residual functions
 turn out to respond less than plain layers. `minires.models.ResponseRecorder` collects responses
 with forward hooks, without touching the model code.""",
-    """import numpy as np
+    """import minires  # before NumPy/matplotlib: see "Speed on the CPU" in docs/user-guide.md
+import numpy as np
 import matplotlib.pyplot as plt
-import minires
 from minires import models
 
 minires.manual_seed(0)
