@@ -8,7 +8,7 @@ from helpers import compare_with_torch, randn
 
 import minires
 from minires.nn import functional as F
-from minires.nn.functional.conv import Conv2dFunction, col2im, im2col
+from minires.nn.functional.conv import Conv2dFunction, ShiftedColumns, col2im, im2col
 from minires.nn.functional.workspace import Workspace, workspace
 
 GEOMETRIES = [  # (kernel, stride, padding)
@@ -163,6 +163,26 @@ def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls() -> None:
         np.testing.assert_allclose(w.grad.numpy(), expected_w, rtol=1e-9)
         held = list(workspace()._buffers.values())
         assert held and not any(np.shares_memory(a, b) for a in (out.data, x.grad.data, w.grad.data) for b in held)
+
+
+@pytest.mark.parametrize("size,kernel,padding", [(8, 3, 1), (1, 3, 2), (1, 5, 2), (2, 5, 4), (6, 1, 0)])
+def test_shifted_columns_never_read_past_their_buffer(size: int, kernel: int, padding: int) -> None:
+    # as_strided does not check bounds: the windows view must end inside the padded buffer
+    xc = randn(2, 3, size, size).transpose(1, 0, 2, 3)
+    columns = ShiftedColumns(xc, (kernel, kernel), (padding, padding), "bounds")
+    w, buffer = columns.windows, columns.padded
+    last_byte = w.__array_interface__["data"][0] + sum((n - 1) * s for n, s in zip(w.shape, w.strides)) + w.itemsize
+    assert last_byte <= buffer.__array_interface__["data"][0] + buffer.nbytes
+
+
+def test_conv2d_kernel_larger_than_the_padded_image() -> None:
+    # a 5x5 kernel with padding 2 on 1x1 images: the windows reach two padded grids past
+    # the last image, so the buffer needs two spare grids
+    x0, w0 = randn(3, 2, 1, 1, seed=1), randn(4, 2, 5, 5, seed=2)
+    out = F.conv2d(minires.tensor(x0), minires.tensor(w0), padding=2)
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x0, w0, None, 1, 2), atol=1e-12)
+    args = [minires.tensor(x0, requires_grad=True), minires.tensor(w0, requires_grad=True)]
+    assert minires.gradcheck(lambda x, w: F.conv2d(x, w, padding=2), *args)
 
 
 def test_workspace_gives_back_the_same_zeroed_buffer() -> None:

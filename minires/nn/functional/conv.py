@@ -218,15 +218,17 @@ class ShiftedColumns:
         self.hp, self.wp = h + ph, w + pw
         self.oh, self.ow = Geometry(kernel, (1, 1), padding).output_shape(h, w)
         self.chunk = images_per_chunk(xc, c * kh * kw, self.hp * self.wp)
-        # One spare image at the end: the junk positions of a chunk's last image read into the
-        # next image, so there must be one (it holds zeros, or in a short last chunk an image
-        # of this call's previous chunk; only junk outputs see it).  The padding size is part
-        # of the name: each buffer keeps its own zero padding.
-        self.padded = workspace().get(f"{role}:padded{ph},{pw}", (c, self.chunk + 1, self.hp, self.wp), xc)
-        self.image_part = self.padded[:, :, ph:, pw:]  # (C, chunk + 1, H, W): the only part ever written
+        # Spare grids at the end: windows run up to (kh − 1)·Wp + kw − 1 past a chunk's last
+        # position, so there must be memory there (usually one grid: zeros, or in a short last
+        # chunk an image of this call's previous chunk; only junk outputs see it).  The padding
+        # size is part of the name: each buffer keeps its own zero padding.
+        grid = self.hp * self.wp
+        spare = max(1, -(-((kh - 1) * self.wp + kw - 1) // grid))  # ceiling division
+        self.padded = workspace().get(f"{role}:padded{ph},{pw}", (c, self.chunk + spare, self.hp, self.wp), xc)
+        self.image_part = self.padded[:, :, ph:, pw:]  # (C, chunk + spare, H, W): the only part ever written
         # row (c, i, j) of the columns is the channel's flat row shifted by i·Wp + j: a strided
         # view of the padded buffer, made once; each chunk copies (a prefix of) it into `cols`
-        full = self.chunk * self.hp * self.wp
+        full = self.chunk * grid
         flat = self.padded.reshape(c, -1)
         s_c, s_x = flat.strides
         self.windows = get_array_module(xc).lib.stride_tricks.as_strided(
