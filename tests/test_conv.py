@@ -120,7 +120,7 @@ def test_conv2d_errors_name_shapes() -> None:
         F.conv2d(minires.randn(2, 3, 8, 8), minires.randn(5, 4, 3, 3))
     with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got \(3, 8, 8\)"):
         F.conv2d(minires.randn(3, 8, 8), minires.randn(5, 3, 3, 3))
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="conv2d: a 3x3 window does not fit"):
         F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))
 
 
@@ -143,16 +143,20 @@ def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padd
         np.testing.assert_allclose(chunked, one, atol=1e-10)
 
 
-def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls() -> None:
+@pytest.mark.parametrize("x_needs_grad", [True, False], ids=["x-grad", "no-x-grad"])
+def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls(x_needs_grad: bool) -> None:
     # scratch buffers are reused with their zero borders untouched, so a later call must see
-    # nothing of an earlier one: the same shape again, the same padded shape from another
-    # padding (7x7 padded by 1 and 5x5 padded by 2 are both 9x9), the same padded shape with
-    # another kernel (whose real output positions differ); and outputs never alias them
+    # nothing of an earlier one: the same shape again; the same padded shape from another
+    # padding (7x7 padded by 1 and 5x5 padded by 2 are both 9x9 in the textbook layout); the
+    # same grid with another real region (rows share padding, so a 7x7 image padded by 1 and a
+    # 6x6 one padded by 2 both make 8x8 grids); and outputs never alias them.  Without an
+    # input gradient, the weight gradient takes its own path (columns of x, g on their grid).
     cases = [((2, 3, 7, 7), (4, 3, 3, 3), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1),
-             ((2, 3, 5, 5), (4, 3, 5, 5), 2), ((2, 3, 7, 7), (4, 3, 1, 1), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1)]
+             ((2, 3, 5, 5), (4, 3, 5, 5), 2), ((2, 3, 7, 7), (4, 3, 1, 1), 1), ((2, 3, 7, 7), (4, 3, 3, 3), 1),
+             ((2, 3, 6, 6), (4, 3, 5, 5), 2), ((2, 3, 6, 6), (4, 3, 3, 3), 2), ((2, 3, 7, 7), (4, 3, 3, 3), 1)]
     for seed, (x_shape, w_shape, padding) in enumerate(cases):
         x0, w0 = randn(*x_shape, seed=seed) + 100.0, randn(*w_shape, seed=seed + 10)
-        x, w = minires.tensor(x0, requires_grad=True), minires.tensor(w0, requires_grad=True)
+        x, w = minires.tensor(x0, requires_grad=x_needs_grad), minires.tensor(w0, requires_grad=True)
         out = F.conv2d(x, w, padding=padding)
         np.testing.assert_allclose(out.numpy(), naive_conv2d(x0, w0, None, 1, padding), rtol=1e-9)
         g = randn(*out.shape, seed=seed + 20)
@@ -161,8 +165,9 @@ def test_conv2d_reuses_scratch_buffers_without_leaking_between_calls() -> None:
         g_matrix = g.transpose(1, 0, 2, 3).reshape(w_shape[0], -1)
         expected_w = (g_matrix @ im2col(x0, w_shape[2:], 1, padding).T).reshape(w_shape)
         np.testing.assert_allclose(w.grad.numpy(), expected_w, rtol=1e-9)
+        results = [out.data, w.grad.data] + ([x.grad.data] if x_needs_grad else [])
         held = list(workspace()._buffers.values())
-        assert held and not any(np.shares_memory(a, b) for a in (out.data, x.grad.data, w.grad.data) for b in held)
+        assert held and not any(np.shares_memory(a, b) for a in results for b in held)
 
 
 @pytest.mark.parametrize("size,kernel,padding", [(8, 3, 1), (1, 3, 2), (1, 5, 2), (2, 5, 4), (6, 1, 0)])

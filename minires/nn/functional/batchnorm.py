@@ -34,15 +34,13 @@ from __future__ import annotations
 from typing import Any
 
 from minires.backend import get_array_module
+from minires.nn.functional.conv import channel_major_matrix
 from minires.tensor import Function, Tensor
 
 
 def channel_rows(x: Any) -> Any:
     """(N, C, H, W) or (N, C) -> a (C, M) view, M = N·H·W (a copy unless x is channel-major)."""
-    if x.ndim == 2:
-        return x.T
-    n, c, h, w = x.shape
-    return x.transpose(1, 0, 2, 3).reshape(c, n * h * w)
+    return x.T if x.ndim == 2 else channel_major_matrix(x)
 
 
 def from_channel_rows(rows: Any, shape: tuple[int, ...]) -> Any:

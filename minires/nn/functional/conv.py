@@ -252,6 +252,20 @@ class ShiftedColumns:
         """(K, m·Hp·Wp) per-position values -> a (K, m, OH, OW) view of the real output positions."""
         return a.reshape(a.shape[0], -1, self.hp, self.wp)[:, :, : self.oh, : self.ow]
 
+    def on_grid(self, a: Any, start: int, stop: int, role: str) -> Any:
+        """The inverse of ``valid``: images start:stop of ``a`` (K, N, OH, OW) on the grid.
+
+        Returns a (K, m·Hp·Wp) view of a reused buffer holding ``a`` at the
+        real positions and zeros at the junk ones, so that a product with
+        the columns adds nothing for junk positions.
+        """
+        k = a.shape[0]
+        # named by the real region's size: only that part is ever written, the rest stays zero
+        grid = workspace().get(f"{role}:grid{self.oh},{self.ow}", (k, self.chunk, self.hp, self.wp), a)
+        part = grid[:, : stop - start]
+        part[:, :, : self.oh, : self.ow] = a[:, start:stop]
+        return part.reshape(k, -1)  # a view: the rows keep the full buffer's stride
+
 
 class Conv2dFunction(Function):
     """2-D convolution (cross-correlation, as in every framework) by im2col.
@@ -307,15 +321,10 @@ def weight_gradient(x: Any, grad: Any, weight_shape: tuple[int, ...], geometry: 
     if not geometry.shifted:
         return (im2col(x, *geometry) @ channel_major_matrix(grad).T).T.reshape(weight_shape)
     columns = ShiftedColumns(x.transpose(1, 0, 2, 3), geometry.kernel, geometry.padding, "x")
-    # named by kernel size too: it fixes which part of the grid is real, the rest stays zero
-    (kh, kw) = geometry.kernel
-    grid = workspace().get(f"grad:grid{kh},{kw}", (f, columns.chunk, columns.hp, columns.wp), x)
     gc = grad.transpose(1, 0, 2, 3)  # (F, N, OH, OW)
     grad_w = xp.zeros((weight_shape[1] * weight_shape[2] * weight_shape[3], f), dtype=x.dtype)
     for start, stop, cols in columns:
-        g = grid[:, : stop - start]
-        g[:, :, : columns.oh, : columns.ow] = gc[:, start:stop]  # the junk positions stay zero
-        grad_w += cols @ g.reshape(f, -1).T
+        grad_w += cols @ columns.on_grid(gc, start, stop, "grad").T
     return grad_w.T.reshape(weight_shape)
 
 
@@ -353,16 +362,12 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
     grad_w = None
     if x is not None:
         xc = x.transpose(1, 0, 2, 3)
-        # named by kernel size too: with the grid size it fixes the real region; the rest stays zero
-        grid = workspace().get(f"x:grid{kh},{kw}", (c, columns.chunk, columns.hp, columns.wp), x)
         grad_w = xp.zeros((f * kh * kw, c), dtype=grad.dtype)  # rows (f, i', j'): flipped offsets
     for start, stop, cols in columns:
         part = xp.matmul(flipped, cols, out=products[: c * cols.shape[1]].reshape(c, -1))
-        dx[:, start:stop] = columns.valid(part)
+        dx[:, start:stop] = columns.valid(part)  # these columns' real positions are x's pixels
         if x is not None:
-            x_grid = grid[:, : stop - start]
-            x_grid[:, :, :h, :w] = xc[:, start:stop]
-            grad_w += cols @ x_grid.reshape(c, -1).T
+            grad_w += cols @ columns.on_grid(xc, start, stop, "x").T
     if grad_w is not None:
         grad_w = xp.ascontiguousarray(grad_w.reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
     return dx.transpose(1, 0, 2, 3), grad_w
@@ -396,5 +401,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias should have shape ({weight.shape[0]},), got {bias.shape}")
+    try:
+        Geometry.of(weight.shape[2:], stride, padding).output_shape(*x.shape[2:])
+    except ValueError as e:
+        raise ValueError(f"conv2d: {e}") from None
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2dFunction.apply(*inputs, stride=stride, padding=padding)
