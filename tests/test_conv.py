@@ -7,6 +7,7 @@ import pytest
 from helpers import compare_with_torch, randn
 
 import minires
+from minires import parallel
 from minires.nn import functional as F
 from minires.nn.functional.conv import Conv2dFunction, ShiftedColumns, col2im, im2col
 from minires.nn.functional.workspace import Workspace, workspace
@@ -124,20 +125,30 @@ def test_conv2d_errors_name_shapes() -> None:
         F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))
 
 
+@pytest.mark.parametrize("threads", [1, 2], ids=["1-thread", "2-threads"])
+@pytest.mark.parametrize("x_needs_grad", [True, False], ids=["x-grad", "no-x-grad"])
 @pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
-def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padding: object,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    # 5 images in chunks of 2 (the last one holds 1): output and both gradients unchanged
+def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padding: object, x_needs_grad: bool,
+                                            threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 5 images in chunks of 2 (the last one holds 1), the chunks shared out over 1 or 2
+    # threads: output and both gradients unchanged
+    if threads > 1 and parallel._blas is None:
+        pytest.skip("NumPy's OpenBLAS not found: minires runs its loops on one thread")
     kh, kw = F.conv.pair(kernel)
     x0, w0 = randn(5, 3, 9, 8, seed=1), randn(4, 3, kh, kw, seed=2)
     results = []
-    for chunked in (False, True):
-        if chunked:
-            monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
-        x, w = minires.tensor(x0, requires_grad=True), minires.tensor(w0, requires_grad=True)
-        out = F.conv2d(x, w, stride=stride, padding=padding)
-        (out * minires.tensor(randn(*out.shape, seed=3))).sum().backward()
-        results.append((out.numpy(), x.grad.numpy(), w.grad.numpy()))
+    before = parallel.get_num_threads()
+    try:
+        for chunked in (False, True):
+            if chunked:
+                monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
+                parallel.set_num_threads(threads)
+            x, w = minires.tensor(x0, requires_grad=x_needs_grad), minires.tensor(w0, requires_grad=True)
+            out = F.conv2d(x, w, stride=stride, padding=padding)
+            (out * minires.tensor(randn(*out.shape, seed=3))).sum().backward()
+            results.append((out.numpy(), w.grad.numpy()) + ((x.grad.numpy(),) if x_needs_grad else ()))
+    finally:
+        parallel.set_num_threads(before)
     np.testing.assert_allclose(results[0][0], naive_conv2d(x0, w0, None, stride, padding), atol=1e-10)
     for one, chunked in zip(*results):
         np.testing.assert_allclose(chunked, one, atol=1e-10)
@@ -175,7 +186,7 @@ def test_shifted_columns_never_read_past_their_buffer(size: int, kernel: int, pa
     # as_strided does not check bounds: the windows view must end inside the padded buffer
     xc = randn(2, 3, size, size).transpose(1, 0, 2, 3)
     columns = ShiftedColumns(xc, (kernel, kernel), (padding, padding), "bounds")
-    w, buffer = columns.windows, columns.padded
+    buffer, w, _ = columns.buffers()
     last_byte = w.__array_interface__["data"][0] + sum((n - 1) * s for n, s in zip(w.shape, w.strides)) + w.itemsize
     assert last_byte <= buffer.__array_interface__["data"][0] + buffer.nbytes
 

@@ -50,11 +50,12 @@ costs little once they are built in cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from minires import parallel
 from minires.backend import get_array_module
 from minires.nn.functional.workspace import workspace
 from minires.tensor import Function, Tensor
@@ -63,7 +64,7 @@ IntPair = int | tuple[int, int]
 
 # Floats of columns per chunk: 4 MiB of float32, which (with the chunk's
 # input and output) stays in this CPU's 32 MiB L3 cache.
-CHUNK_FLOATS = 1 << 20
+CHUNK_FLOATS = 1 << 18
 
 
 def pair(value: IntPair) -> tuple[int, int]:
@@ -209,44 +210,65 @@ class ShiftedColumns:
     a, column b of grid k; it is a real output position when a < OH and
     b < OW, and junk otherwise (``valid`` keeps the real ones).  ``cols``
     lives in a reused buffer, valid until the next item.
+
+    ``chunks(starts)`` yields the same for some of the chunks only: that is
+    how ``parallel.run`` gives each core its share.  Each thread builds its
+    chunks in its own scratch buffers.
     """
 
     def __init__(self, xc: Any, kernel: tuple[int, int], padding: tuple[int, int], role: str) -> None:
         (kh, kw), (ph, pw) = kernel, padding
         c, n, h, w = xc.shape
-        self.xc = xc
+        self.xc, self.kernel, self.padding, self.role = xc, kernel, padding, role
         self.hp, self.wp = h + ph, w + pw
         self.oh, self.ow = Geometry(kernel, (1, 1), padding).output_shape(h, w)
         self.chunk = images_per_chunk(xc, c * kh * kw, self.hp * self.wp)
+        self.starts = range(0, n, self.chunk)  # each chunk's first image
         # Spare grids at the end: windows run up to (kh − 1)·Wp + kw − 1 past a chunk's last
         # position, so there must be memory there (usually one grid: zeros, or in a short last
-        # chunk an image of this call's previous chunk; only junk outputs see it).  The padding
-        # size is part of the name: each buffer keeps its own zero padding.
+        # chunk an image of this call's previous chunk; only junk outputs see it).
         grid = self.hp * self.wp
-        spare = max(1, -(-((kh - 1) * self.wp + kw - 1) // grid))  # ceiling division
-        self.padded = workspace().get(f"{role}:padded{ph},{pw}", (c, self.chunk + spare, self.hp, self.wp), xc)
-        self.image_part = self.padded[:, :, ph:, pw:]  # (C, chunk + spare, H, W): the only part ever written
-        # row (c, i, j) of the columns is the channel's flat row shifted by i·Wp + j: a strided
-        # view of the padded buffer, made once; each chunk copies (a prefix of) it into `cols`
-        full = self.chunk * grid
-        flat = self.padded.reshape(c, -1)
+        self.spare = max(1, -(-((kh - 1) * self.wp + kw - 1) // grid))  # ceiling division
+
+    def buffers(self) -> tuple[Any, Any, Any]:
+        """This thread's scratch: the padded chunk, its windows view, and the columns buffer.
+
+        padded: (C, chunk + spare, Hp, Wp), zero except where images are
+        copied in; windows: a (C, kh, kw, chunk·Hp·Wp) strided view of it,
+        row (c, i, j) being the channel's flat row shifted by i·Wp + j;
+        cols: (C, kh, kw, chunk·Hp·Wp).  The padding is part of the padded
+        buffer's name: each buffer keeps its own zero padding.
+        """
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        c = self.xc.shape[0]
+        padded = workspace().get(f"{self.role}:padded{ph},{pw}", (c, self.chunk + self.spare, self.hp, self.wp),
+                                 self.xc)
+        flat = padded.reshape(c, -1)
         s_c, s_x = flat.strides
-        self.windows = get_array_module(xc).lib.stride_tricks.as_strided(
+        full = self.chunk * self.hp * self.wp
+        windows = get_array_module(self.xc).lib.stride_tricks.as_strided(
             flat, shape=(c, kh, kw, full), strides=(s_c, self.wp * s_x, s_x, s_x)
         )
-        self.cols = workspace().get(f"{role}:cols", (c, kh, kw, full), xc)
+        cols = workspace().get(f"{self.role}:cols", (c, kh, kw, full), self.xc)
+        return padded, windows, cols
+
+    def chunks(self, starts: Sequence[int]) -> Iterator[tuple[int, int, Any]]:
+        """``(start, stop, cols)`` for the chunks beginning at ``starts`` (some of ``self.starts``)."""
+        xp = get_array_module(self.xc)
+        (ph, pw), n = self.padding, self.xc.shape[1]
+        padded, windows, buffer = self.buffers()
+        image_part = padded[:, :, ph:, pw:]  # (C, chunk + spare, H, W): the only part ever written
+        rows = buffer.shape[0] * buffer.shape[1] * buffer.shape[2]  # C·kh·kw
+        for start in starts:
+            stop = min(start + self.chunk, n)
+            image_part[:, : stop - start] = self.xc[:, start:stop]
+            length = (stop - start) * self.hp * self.wp
+            cols = buffer[..., :length]
+            xp.copyto(cols, windows[..., :length])
+            yield start, stop, cols.reshape(rows, length)  # a view: rows keep their full stride
 
     def __iter__(self) -> Iterator[tuple[int, int, Any]]:
-        xp = get_array_module(self.xc)
-        n = self.xc.shape[1]
-        rows = self.cols.shape[0] * self.cols.shape[1] * self.cols.shape[2]  # C·kh·kw
-        for start in range(0, n, self.chunk):
-            stop = min(start + self.chunk, n)
-            self.image_part[:, : stop - start] = self.xc[:, start:stop]
-            length = (stop - start) * self.hp * self.wp
-            cols = self.cols[..., :length]
-            xp.copyto(cols, self.windows[..., :length])
-            yield start, stop, cols.reshape(rows, length)  # a view: rows keep their full stride
+        return self.chunks(self.starts)
 
     def valid(self, a: Any) -> Any:
         """(K, m·Hp·Wp) per-position values -> a (K, m, OH, OW) view of the real output positions."""
@@ -284,10 +306,14 @@ class Conv2dFunction(Function):
         if geometry.shifted:
             out = xp.empty((f, n, oh, ow), dtype=x.dtype)
             columns = ShiftedColumns(x.transpose(1, 0, 2, 3), geometry.kernel, geometry.padding, "x")
-            products = workspace().get("products", (f * columns.chunk * columns.hp * columns.wp,), x)
-            for start, stop, cols in columns:
-                part = xp.matmul(w2, cols, out=products[: f * cols.shape[1]].reshape(f, -1))
-                out[:, start:stop] = columns.valid(part)
+
+            def fill(starts: Sequence[int]) -> None:  # the output of some chunks, on one core
+                products = workspace().get("products", (f * columns.chunk * columns.hp * columns.wp,), x)
+                for start, stop, cols in columns.chunks(starts):
+                    part = xp.matmul(w2, cols, out=products[: f * cols.shape[1]].reshape(f, -1))
+                    out[:, start:stop] = columns.valid(part)
+
+            parallel.run(fill, columns.starts)
         else:
             out = (w2 @ im2col(x, *geometry)).reshape(f, n, oh, ow)
         if bias is not None:
@@ -322,10 +348,14 @@ def weight_gradient(x: Any, grad: Any, weight_shape: tuple[int, ...], geometry: 
         return (im2col(x, *geometry) @ channel_major_matrix(grad).T).T.reshape(weight_shape)
     columns = ShiftedColumns(x.transpose(1, 0, 2, 3), geometry.kernel, geometry.padding, "x")
     gc = grad.transpose(1, 0, 2, 3)  # (F, N, OH, OW)
-    grad_w = xp.zeros((weight_shape[1] * weight_shape[2] * weight_shape[3], f), dtype=x.dtype)
-    for start, stop, cols in columns:
-        grad_w += cols @ columns.on_grid(gc, start, stop, "grad").T
-    return grad_w.T.reshape(weight_shape)
+
+    def accumulate(starts: Sequence[int]) -> Any:  # the sum over some chunks, on one core
+        grad_w = xp.zeros((weight_shape[1] * weight_shape[2] * weight_shape[3], f), dtype=x.dtype)
+        for start, stop, cols in columns.chunks(starts):
+            grad_w += cols @ columns.on_grid(gc, start, stop, "grad").T
+        return grad_w
+
+    return sum(parallel.run(accumulate, columns.starts)).T.reshape(weight_shape)
 
 
 def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry,
@@ -357,19 +387,25 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
         return col2im(weight.reshape(f, -1).T @ channel_major_matrix(grad), x_shape, *geometry), None
     flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, -1)  # (C, F·kh·kw)
     columns = ShiftedColumns(grad.transpose(1, 0, 2, 3), (kh, kw), (kh - 1 - ph, kw - 1 - pw), "grad")
-    products = workspace().get("products", (c * columns.chunk * columns.hp * columns.wp,), grad)
     dx = xp.empty((c, n, h, w), dtype=grad.dtype)
-    grad_w = None
-    if x is not None:
-        xc = x.transpose(1, 0, 2, 3)
-        grad_w = xp.zeros((f * kh * kw, c), dtype=grad.dtype)  # rows (f, i', j'): flipped offsets
-    for start, stop, cols in columns:
-        part = xp.matmul(flipped, cols, out=products[: c * cols.shape[1]].reshape(c, -1))
-        dx[:, start:stop] = columns.valid(part)  # these columns' real positions are x's pixels
+
+    def fill(starts: Sequence[int]) -> Any:  # dx of some chunks and their part of dW, on one core
+        products = workspace().get("products", (c * columns.chunk * columns.hp * columns.wp,), grad)
+        grad_w = None
         if x is not None:
-            grad_w += cols @ columns.on_grid(xc, start, stop, "x").T
-    if grad_w is not None:
-        grad_w = xp.ascontiguousarray(grad_w.reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
+            xc = x.transpose(1, 0, 2, 3)
+            grad_w = xp.zeros((f * kh * kw, c), dtype=grad.dtype)  # rows (f, i', j'): flipped offsets
+        for start, stop, cols in columns.chunks(starts):
+            part = xp.matmul(flipped, cols, out=products[: c * cols.shape[1]].reshape(c, -1))
+            dx[:, start:stop] = columns.valid(part)  # these columns' real positions are x's pixels
+            if x is not None:
+                grad_w += cols @ columns.on_grid(xc, start, stop, "x").T
+        return grad_w
+
+    grad_w = None
+    shares = parallel.run(fill, columns.starts)
+    if x is not None:
+        grad_w = xp.ascontiguousarray(sum(shares).reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
     return dx.transpose(1, 0, 2, 3), grad_w
 
 

@@ -1,0 +1,103 @@
+"""Splitting loops over cores: shares, results, OpenBLAS's thread count, errors, fork."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from minires import parallel
+
+needs_openblas = pytest.mark.skipif(
+    parallel._blas is None, reason="NumPy's OpenBLAS not found: minires runs its loops on one thread"
+)
+
+
+@pytest.fixture
+def workers() -> Iterator[None]:
+    before = parallel.get_num_threads()
+    yield
+    parallel.set_num_threads(before)
+
+
+def test_one_worker_runs_the_plain_loop_here(workers: None) -> None:
+    parallel.set_num_threads(1)
+    seen = []
+
+    def task(items: Sequence[int]) -> int:
+        seen.append((list(items), threading.current_thread()))
+        return len(items)
+
+    assert parallel.run(task, range(0, 10, 3)) == [4]
+    assert seen == [([0, 3, 6, 9], threading.current_thread())]
+
+
+@needs_openblas
+def test_shares_are_round_robin_with_one_blas_thread_each(workers: None) -> None:
+    parallel.set_num_threads(3)
+    blas_before = parallel._blas.get_threads()
+    threads, blas_inside = {}, []
+
+    def task(items: Sequence[int]) -> list[int]:
+        threads[items[0]] = threading.current_thread().name
+        blas_inside.append(parallel._blas.get_threads())
+        return list(items)
+
+    assert parallel.run(task, range(0, 70, 10)) == [[0, 30, 60], [10, 40], [20, 50]]
+    # the caller takes the first share; the pool's threads the others
+    assert threads[0] == threading.current_thread().name
+    assert threads[10].startswith("minires") and threads[20].startswith("minires")
+    assert blas_inside == [1, 1, 1] and parallel._blas.get_threads() == blas_before
+    # fewer items than workers: one share per item, none empty
+    assert parallel.run(task, range(2)) == [[0], [1]]
+
+
+@needs_openblas
+def test_a_failing_share_raises_and_restores_blas_threads(workers: None) -> None:
+    parallel.set_num_threads(2)
+    blas_before = parallel._blas.get_threads()
+
+    def task(items: Sequence[int]) -> None:
+        if 1 in items:
+            raise KeyError("share with item 1")
+
+    with pytest.raises(KeyError, match="share with item 1"):
+        parallel.run(task, range(4))
+    assert parallel._blas.get_threads() == blas_before
+
+
+@pytest.mark.parametrize("count", [0, -2, 1.5, True, "2"])
+def test_set_num_threads_rejects_bad_counts(count: object) -> None:
+    with pytest.raises(ValueError, match=r"expected a whole number of threads >= 1, got"):
+        parallel.set_num_threads(count)  # type: ignore[arg-type]
+
+
+def test_without_openblas_more_than_one_thread_is_refused(workers: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (workers first: its teardown must run after monkeypatch has put OpenBLAS back)
+    monkeypatch.setattr(parallel, "_blas", None)
+    with pytest.raises(RuntimeError, match="found no OpenBLAS"):
+        parallel.set_num_threads(2)
+    parallel.set_num_threads(1)
+    assert parallel.get_num_threads() == 1
+
+
+@needs_openblas
+def test_a_forked_child_starts_its_own_pool() -> None:
+    # the parent's pool threads do not exist in a forked child; without a fresh pool the
+    # child's first split loop would wait forever for them
+    code = """
+import os, sys
+from minires import parallel
+parallel.set_num_threads(2)
+assert parallel.run(len, range(4)) == [2, 2]  # the pool now has a thread
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if parallel.run(len, range(4)) == [2, 2] else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    result = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
