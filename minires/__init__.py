@@ -5,13 +5,13 @@ The layers, from the top down (each imports only the ones below it):
     models, data, train, experiments    the paper's networks and experiments
     nn, optim                           Module, layers, functional ops, SGD
     ops, tensor                         Tensor, Function, autograd
-    backend                             NumPy or CuPy arrays
+    backend, parallel                   NumPy or CuPy arrays; loops split over CPU cores
 """
 
 import os
 
 # After each matrix product OpenBLAS keeps its idle threads spinning for about 2^28 cycles.
-# Between products minires runs single-threaded NumPy work (im2col copies, batch norm), and
+# Between products minires runs single-threaded NumPy work (batch norm, ReLU), and
 # on a 2-core machine that spinning can take the second core's share of a shared physical core
 # and halve the step time's speed for seconds at a time.  2^4 cycles (OpenBLAS's minimum) makes
 # idle threads sleep at once; docs/performance.md has the measurements.  OpenBLAS reads this
@@ -41,6 +41,7 @@ from minires.ops import (
     tanh,
     transpose,
 )
+from minires.parallel import get_num_threads, set_num_threads
 from minires.random import get_rng_state, manual_seed, rand, randn, set_rng_state
 from minires.tensor import (
     Function,
@@ -61,5 +62,6 @@ __all__ = [
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "is_grad_enabled",
     "gradcheck", "directional_gradcheck", "GradcheckError", "cuda",
     "exp", "log", "relu", "sigmoid", "tanh", "sum", "mean", "max", "matmul", "reshape",
-    "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "summary", "__version__",
+    "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "summary",
+    "get_num_threads", "set_num_threads", "__version__",
 ]

@@ -69,6 +69,7 @@ _blas = _find_openblas()
 _workers = _blas.get_threads() if _blas is not None else 1
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_inside = threading.local()  # .share: this thread is running a share of some run()
 
 
 def _forget_pool() -> None:
@@ -115,6 +116,14 @@ def _get_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def _as_share(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> T:
+    _inside.share = True
+    try:
+        return task(items)
+    finally:
+        _inside.share = False
+
+
 def run(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> list[T]:
     """``task`` on round-robin shares of ``items``, one share per worker; their results.
 
@@ -123,7 +132,9 @@ def run(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> list[T]:
             W-th item, W = ``get_num_threads()``, or all of them).  It must
             only write memory no other share writes, and must get any
             scratch buffers it needs on its own thread (``workspace()`` is
-            per thread).
+            per thread).  If it calls ``run`` itself, that inner loop runs
+            on its own thread, unsplit (splitting again could only wait for
+            busy workers).
         items: the loop's items, e.g. the first image of each chunk.
 
     Returns:
@@ -133,7 +144,7 @@ def run(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> list[T]:
     core.  With one worker, or one item, ``task(items)`` simply runs here.
     """
     workers = min(_workers, len(items))
-    if workers <= 1:
+    if workers <= 1 or getattr(_inside, "share", False):  # a share that splits again runs inline
         return [task(items)]
     assert _blas is not None  # set_num_threads allows more than one worker only with it
     shares = [items[k::workers] for k in range(workers)]
@@ -141,8 +152,8 @@ def run(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> list[T]:
     _blas.set_threads(1)
     others = []
     try:
-        others = [_get_pool().submit(task, share) for share in shares[1:]]
-        first = task(shares[0])  # this thread takes the first share itself
+        others = [_get_pool().submit(_as_share, task, share) for share in shares[1:]]
+        first = _as_share(task, shares[0])  # this thread takes the first share itself
     finally:
         wait(others)  # even when a share failed: no worker may outlive the one-thread setting
         _blas.set_threads(blas_threads)

@@ -101,3 +101,21 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
     result = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@needs_openblas
+def test_a_share_that_splits_again_runs_its_loop_inline(workers: None) -> None:
+    # with 2 workers the pool has one thread; a share on it that waited for the pool would
+    # wait forever, so an inner run() must not split
+    parallel.set_num_threads(2)
+    results = []
+
+    def outer(items: Sequence[int]) -> list[list[int]]:
+        return parallel.run(list, range(3))
+
+    caller = threading.Thread(target=lambda: results.extend(parallel.run(outer, range(2))), daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive(), "a nested run() is waiting for a busy pool"
+    assert results == [[[0, 1, 2]], [[0, 1, 2]]]  # each inner loop in one piece
+    assert parallel.run(list, range(3)) == [[0, 2], [1]]  # outside any share, splitting works again

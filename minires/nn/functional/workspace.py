@@ -5,7 +5,7 @@ page of it is faulted in and zeroed on first touch, which on a laptop CPU
 costs about as much as the copy that fills it.  A training step builds
 three sets of im2col columns per convolution, so the convolution instead
 borrows its column and padding buffers from a small cache and gives them
-back when the call returns.  The buffers are chunk-sized (a few MB, see
+back when the call returns.  The buffers are chunk-sized (a MB or two, see
 ``conv.py``), so the cache stays small.
 
 Two rules make this safe:
@@ -13,7 +13,8 @@ Two rules make this safe:
 * a buffer is only used *inside* one function call, never returned or kept
   for backward, so a later call can overwrite it;
 * each thread has its own cache (the data loader's prefetch thread never
-  meets the training thread's buffers).
+  meets the training thread's buffers, and each core's share of a
+  convolution's chunks, see ``minires.parallel``, has its own).
 
 Buffers are created zero-filled.  ``conv.py`` relies on that for padding:
 it only ever writes the interior of a padded buffer, so the border stays
