@@ -32,6 +32,8 @@ from typing import TypeVar
 
 import numpy as np  # noqa: F401  (loads NumPy's OpenBLAS, which _find_openblas looks for)
 
+__all__ = ["run", "get_num_threads", "set_num_threads"]
+
 T = TypeVar("T")
 
 
@@ -83,12 +85,14 @@ if hasattr(os, "register_at_fork"):
 
 
 def get_num_threads() -> int:
-    """How many cores ``run`` splits a loop over (1: it runs as a plain loop)."""
+    """How many CPU cores minires shares its split loops (a convolution's chunks) over; 1: none."""
     return _workers
 
 
 def set_num_threads(count: int) -> None:
-    """Split loops over ``count`` cores from now on (1 turns splitting off).
+    """Share minires' split loops (a convolution's chunks) over ``count`` cores from now on.
+
+    1 turns the sharing off: every loop runs on the calling thread.
 
     More than 1 needs NumPy's OpenBLAS, which each worker holds to one
     thread; without it (another BLAS, or not Linux) a clear error says so.

@@ -12,6 +12,7 @@ from pathlib import Path
 MODULES = [
     "minires", "minires.nn", "minires.nn.functional", "minires.nn.init", "minires.optim", "minires.models",
     "minires.data", "minires.train", "minires.experiments", "minires.checkpoint", "minires.backend",
+    "minires.parallel",
 ]
 
 
