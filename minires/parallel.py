@@ -54,7 +54,7 @@ def _find_openblas() -> _OpenBLAS | None:
             paths = {line.split()[-1] for line in maps if "openblas" in line and "/" in line}
     except OSError:
         return None
-    for path in sorted(paths):
+    for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):  # NumPy's own copy first
         try:
             library = ctypes.CDLL(path)
         except OSError:

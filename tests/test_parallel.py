@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pytest
 
 from minires import parallel
@@ -14,6 +15,17 @@ from minires import parallel
 needs_openblas = pytest.mark.skipif(
     parallel._blas is None, reason="NumPy's OpenBLAS not found: minires runs its loops on one thread"
 )
+
+
+def test_finds_numpys_openblas_where_numpy_was_built_on_it() -> None:
+    # without it every convolution silently runs on one core
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except TypeError:  # NumPy < 1.25 cannot say
+        pytest.skip("this NumPy does not report its BLAS")
+    if "openblas" not in blas["name"] or not sys.platform.startswith("linux"):
+        pytest.skip(f"NumPy's BLAS here is {blas['name']} on {sys.platform}")
+    assert parallel._blas is not None and parallel._blas.get_threads() >= 1
 
 
 @pytest.fixture
