@@ -11,7 +11,7 @@ matrix product with the flattened filters::
 ``col2im`` is its adjoint: it adds every column back onto the window it
 came from, which is exactly what the backward pass needs.  That is the
 whole method, and ``Conv2dFunction`` uses it as written for strided
-convolutions.
+convolutions (``WindowColumns``), a chunk of images at a time.
 
 The fast path (stride 1, i.e. almost every convolution in a ResNet) makes
 the same product cheaper to feed, in three ways:
@@ -225,7 +225,8 @@ class ShiftedColumns:
         self.xc, self.kernel, self.padding, self.role = xc, kernel, padding, role
         self.hp, self.wp = h + ph, w + pw
         self.oh, self.ow = Geometry(kernel, (1, 1), padding).output_shape(h, w)
-        self.chunk = images_per_chunk(xc, c * kh * kw, self.hp * self.wp)
+        self.positions = self.hp * self.wp  # columns per image
+        self.chunk = images_per_chunk(xc, c * kh * kw, self.positions)
         self.starts = range(0, n, self.chunk)  # each chunk's first image
         # Spare grids at the end: windows run up to (kh − 1)·Wp + kw − 1 past a chunk's last
         # position, so there must be memory there (usually one grid: zeros, or in a short last
@@ -292,11 +293,57 @@ class ShiftedColumns:
         return part.reshape(k, -1)  # a view: the rows keep the full buffer's stride
 
 
+class WindowColumns:
+    """The textbook ``im2col``, a chunk of images at a time, for any stride.
+
+    The same interface as ``ShiftedColumns`` (``starts``, ``chunks``,
+    ``valid``, ``on_grid``), so one loop serves both; here every column is
+    a real output position, so ``valid`` and ``on_grid`` only reshape.
+
+    Args:
+        xc: (C, N, H, W) channel-major input.
+        geometry: the convolution's kernel, stride and padding.
+    """
+
+    def __init__(self, xc: Any, geometry: Geometry) -> None:
+        c, n, h, w = xc.shape
+        (kh, kw), _, _ = geometry
+        self.xc, self.geometry = xc, geometry
+        self.oh, self.ow = geometry.output_shape(h, w)
+        self.positions = self.oh * self.ow  # columns per image
+        self.chunk = images_per_chunk(xc, c * kh * kw, self.positions)
+        self.starts = range(0, n, self.chunk)
+
+    def chunks(self, starts: Sequence[int]) -> Iterator[tuple[int, int, Any]]:
+        """``(start, stop, cols)``: cols = im2col of images start:stop, (C·kh·kw, m·OH·OW)."""
+        for start in starts:
+            stop = min(start + self.chunk, self.xc.shape[1])
+            yield start, stop, im2col(self.xc[:, start:stop].transpose(1, 0, 2, 3), *self.geometry)
+
+    def __iter__(self) -> Iterator[tuple[int, int, Any]]:
+        return self.chunks(self.starts)
+
+    def valid(self, a: Any) -> Any:
+        """(K, m·OH·OW) -> (K, m, OH, OW)."""
+        return a.reshape(a.shape[0], -1, self.oh, self.ow)
+
+    def on_grid(self, a: Any, start: int, stop: int, role: str) -> Any:
+        """Images start:stop of ``a`` (K, N, OH, OW) as a (K, m·OH·OW) matrix."""
+        return a[:, start:stop].reshape(a.shape[0], -1)
+
+
+def columns_of(xc: Any, geometry: Geometry, role: str) -> ShiftedColumns | WindowColumns:
+    """The column builder for a convolution: shifted for stride 1, the textbook one otherwise."""
+    if geometry.shifted:
+        return ShiftedColumns(xc, geometry.kernel, geometry.padding, role)
+    return WindowColumns(xc, geometry)
+
+
 class Conv2dFunction(Function):
     """2-D convolution (cross-correlation, as in every framework) by im2col.
 
-    Stride 1 runs on ``ShiftedColumns``; other strides use plain
-    ``im2col``/``col2im`` on the whole batch.
+    Stride 1 runs on ``ShiftedColumns``; other strides on ``WindowColumns``
+    (the textbook ``im2col``) and ``col2im``, a chunk at a time as well.
     """
 
     def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0) -> Any:
@@ -306,19 +353,16 @@ class Conv2dFunction(Function):
         geometry = Geometry.of(weight.shape[2:], stride, padding)
         oh, ow = geometry.output_shape(h, w)
         w2 = weight.reshape(f, -1)  # (F, C·kh·kw)
-        if geometry.shifted:
-            out = xp.empty((f, n, oh, ow), dtype=x.dtype)
-            columns = ShiftedColumns(x.transpose(1, 0, 2, 3), geometry.kernel, geometry.padding, "x")
+        out = xp.empty((f, n, oh, ow), dtype=x.dtype)
+        columns = columns_of(x.transpose(1, 0, 2, 3), geometry, "x")
 
-            def fill(starts: Sequence[int]) -> None:  # the output of some chunks, on one core
-                products = workspace().get("products", (f * columns.chunk * columns.hp * columns.wp,), x)
-                for start, stop, cols in columns.chunks(starts):
-                    part = xp.matmul(w2, cols, out=products[: f * cols.shape[1]].reshape(f, -1))
-                    out[:, start:stop] = columns.valid(part)
+        def fill(starts: Sequence[int]) -> None:  # the output of some chunks, on one core
+            products = workspace().get("products", (f * columns.chunk * columns.positions,), x)
+            for start, stop, cols in columns.chunks(starts):
+                part = xp.matmul(w2, cols, out=products[: f * cols.shape[1]].reshape(f, -1))
+                out[:, start:stop] = columns.valid(part)
 
-            parallel.run(fill, columns.starts)
-        else:
-            out = (w2 @ im2col(x, *geometry)).reshape(f, n, oh, ow)
+        parallel.run(fill, columns.starts)
         if bias is not None:
             out += bias[:, None, None, None]
         self.saved = (x if self.needs_grad[1] else None, weight, geometry, x.shape)
@@ -347,9 +391,7 @@ def weight_gradient(x: Any, grad: Any, weight_shape: tuple[int, ...], geometry: 
     """
     xp = get_array_module(x)
     f = weight_shape[0]
-    if not geometry.shifted:
-        return (im2col(x, *geometry) @ channel_major_matrix(grad).T).T.reshape(weight_shape)
-    columns = ShiftedColumns(x.transpose(1, 0, 2, 3), geometry.kernel, geometry.padding, "x")
+    columns = columns_of(x.transpose(1, 0, 2, 3), geometry, "x")
     gc = grad.transpose(1, 0, 2, 3)  # (F, N, OH, OW)
 
     def accumulate(starts: Sequence[int]) -> Any:  # the sum over some chunks, on one core
@@ -387,7 +429,7 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
     f, c = weight.shape[:2]
     n, _, h, w = x_shape
     if not geometry.shifted:
-        return col2im(weight.reshape(f, -1).T @ channel_major_matrix(grad), x_shape, *geometry), None
+        return strided_input_gradient(grad, weight, x_shape, geometry), None
     flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, -1)  # (C, F·kh·kw)
     columns = ShiftedColumns(grad.transpose(1, 0, 2, 3), (kh, kw), (kh - 1 - ph, kw - 1 - pw), "grad")
     dx = xp.empty((c, n, h, w), dtype=grad.dtype)
@@ -410,6 +452,29 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
     if x is not None:
         grad_w = xp.ascontiguousarray(sum(shares).reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
     return dx.transpose(1, 0, 2, 3), grad_w
+
+
+def strided_input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry) -> Any:
+    """dL/dx by the textbook ``col2im(Wᵀ @ g)``, a chunk of images at a time, shared over the cores.
+
+    Returns (N, C, H, W) = ``x_shape`` as a channel-major view.
+    """
+    xp = get_array_module(grad)
+    f, c = weight.shape[:2]
+    n, _, h, w = x_shape
+    gc = grad.transpose(1, 0, 2, 3)  # (F, N, OH, OW)
+    w_t = weight.reshape(f, -1).T  # (C·kh·kw, F)
+    chunk = images_per_chunk(gc, w_t.shape[0], gc.shape[2] * gc.shape[3])
+    dx = xp.empty((c, n, h, w), dtype=grad.dtype)
+
+    def fill(starts: Sequence[int]) -> None:  # dx of some chunks, on one core
+        for start in starts:
+            stop = min(start + chunk, n)
+            cols = w_t @ gc[:, start:stop].reshape(f, -1)  # (C·kh·kw, m·OH·OW)
+            dx[:, start:stop] = col2im(cols, (stop - start, c, h, w), *geometry).transpose(1, 0, 2, 3)
+
+    parallel.run(fill, range(0, n, chunk))
+    return dx.transpose(1, 0, 2, 3)
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0) -> Tensor:
