@@ -425,7 +425,7 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
     positions), instead of building a second set of columns from x.
     """
     xp = get_array_module(grad)
-    (kh, kw), stride, (ph, pw) = geometry
+    (kh, kw), _, (ph, pw) = geometry
     f, c = weight.shape[:2]
     n, _, h, w = x_shape
     if not geometry.shifted:
@@ -435,7 +435,7 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
     dx = xp.empty((c, n, h, w), dtype=grad.dtype)
 
     def fill(starts: Sequence[int]) -> Any:  # dx of some chunks and their part of dW, on one core
-        products = workspace().get("products", (c * columns.chunk * columns.hp * columns.wp,), grad)
+        products = workspace().get("products", (c * columns.chunk * columns.positions,), grad)
         grad_w = None
         if x is not None:
             xc = x.transpose(1, 0, 2, 3)
@@ -447,8 +447,8 @@ def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: G
                 grad_w += cols @ columns.on_grid(xc, start, stop, "x").T
         return grad_w
 
-    grad_w = None
     shares = parallel.run(fill, columns.starts)
+    grad_w = None
     if x is not None:
         grad_w = xp.ascontiguousarray(sum(shares).reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
     return dx.transpose(1, 0, 2, 3), grad_w
