@@ -3,10 +3,11 @@
 NumPy runs every copy and elementwise op on one core; only its matrix
 products (OpenBLAS) use them all.  A convolution in minires is a loop over
 chunks of images -- copy the chunk's columns, multiply, copy the result
-out -- so on a 2-core laptop one core idled through every copy.  The fix is
-the one PyTorch uses inside its own kernels: give each core a share of the
-chunks, and let each share run its copies *and* its products on one core
-(one OpenBLAS thread each, so the workers don't fight over the cores).
+out -- so on a 2-core laptop one core idled through every copy.  The fix
+(PyTorch's CPU kernels split their loops over a thread pool in the same
+spirit): give each core a share of the chunks, and let each share run its
+copies *and* its products on one core (one OpenBLAS thread each, so the
+workers don't fight over the cores).
 NumPy releases Python's GIL inside large copies and products, so Python
 threads are enough.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import minires
@@ -18,3 +20,11 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     minires.manual_seed(0)
+
+
+@pytest.fixture
+def workers() -> Iterator[None]:
+    """Lets a test change ``minires.set_num_threads`` and puts the old count back afterwards."""
+    before = minires.get_num_threads()
+    yield
+    minires.set_num_threads(before)

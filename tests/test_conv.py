@@ -129,7 +129,7 @@ def test_conv2d_errors_name_shapes() -> None:
 @pytest.mark.parametrize("x_needs_grad", [True, False], ids=["x-grad", "no-x-grad"])
 @pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
 def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padding: object, x_needs_grad: bool,
-                                            threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+                                            threads: int, workers: None, monkeypatch: pytest.MonkeyPatch) -> None:
     # 5 images in chunks of 2 (the last one holds 1), the chunks shared out over 1 or 2
     # threads: output and both gradients unchanged
     if threads > 1 and parallel._blas is None:
@@ -137,18 +137,14 @@ def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padd
     kh, kw = F.conv.pair(kernel)
     x0, w0 = randn(5, 3, 9, 8, seed=1), randn(4, 3, kh, kw, seed=2)
     results = []
-    before = parallel.get_num_threads()
-    try:
-        for chunked in (False, True):
-            if chunked:
-                monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
-                parallel.set_num_threads(threads)
-            x, w = minires.tensor(x0, requires_grad=x_needs_grad), minires.tensor(w0, requires_grad=True)
-            out = F.conv2d(x, w, stride=stride, padding=padding)
-            (out * minires.tensor(randn(*out.shape, seed=3))).sum().backward()
-            results.append((out.numpy(), w.grad.numpy()) + ((x.grad.numpy(),) if x_needs_grad else ()))
-    finally:
-        parallel.set_num_threads(before)
+    for chunked in (False, True):
+        if chunked:
+            monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
+            parallel.set_num_threads(threads)
+        x, w = minires.tensor(x0, requires_grad=x_needs_grad), minires.tensor(w0, requires_grad=True)
+        out = F.conv2d(x, w, stride=stride, padding=padding)
+        (out * minires.tensor(randn(*out.shape, seed=3))).sum().backward()
+        results.append((out.numpy(), w.grad.numpy()) + ((x.grad.numpy(),) if x_needs_grad else ()))
     np.testing.assert_allclose(results[0][0], naive_conv2d(x0, w0, None, stride, padding), atol=1e-10)
     for one, chunked in zip(*results):
         np.testing.assert_allclose(chunked, one, atol=1e-10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -26,13 +26,6 @@ def test_finds_numpys_openblas_where_numpy_was_built_on_it() -> None:
     if "openblas" not in blas["name"] or not sys.platform.startswith("linux"):
         pytest.skip(f"NumPy's BLAS here is {blas['name']} on {sys.platform}")
     assert parallel._blas is not None and parallel._blas.get_threads() >= 1
-
-
-@pytest.fixture
-def workers() -> Iterator[None]:
-    before = parallel.get_num_threads()
-    yield
-    parallel.set_num_threads(before)
 
 
 def test_one_worker_runs_the_plain_loop_here(workers: None) -> None:

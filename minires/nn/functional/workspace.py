@@ -3,7 +3,8 @@
 Asking the operating system for a fresh 75 MB array is not free: every
 page of it is faulted in and zeroed on first touch, which on a laptop CPU
 costs about as much as the copy that fills it.  A training step builds
-three sets of im2col columns per convolution, so the convolution instead
+two sets of im2col columns per convolution (of x in forward, of the output
+gradient in backward), so the convolution instead
 borrows its column and padding buffers from a small cache and gives them
 back when the call returns.  The buffers are chunk-sized (a MB or two, see
 ``conv.py``), so the cache stays small.
