@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from minires.errors import InputError, RunError
+
 DEVICES = ("cpu", "cuda")
 
 _cupy: ModuleType | None = None
@@ -30,7 +32,7 @@ def cupy_module() -> ModuleType:
     global _cupy
     if _cupy is None:
         if not cupy_installed():
-            raise RuntimeError(
+            raise RunError(
                 "device 'cuda' needs CuPy, which is not installed; "
                 "install it with: pip install 'minires[gpu]'"
             )
@@ -70,9 +72,9 @@ def check_device(device: str | None) -> str:
     if name.startswith("cuda:"):  # accept PyTorch-style "cuda:0", one GPU only
         name = "cuda"
     if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+        raise InputError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
     if name == "cuda" and not cuda_available():
-        raise RuntimeError(
+        raise RunError(
             "device 'cuda' was asked for but no CUDA GPU is available "
             "(minires.cuda.is_available() is False)"
         )

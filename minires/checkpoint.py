@@ -24,9 +24,14 @@ from typing import Any
 import numpy as np
 
 from minires import backend
+from minires.errors import InputError
 from minires.tensor import Tensor
 
 META_KEY = "__meta__"
+
+
+class CheckpointError(InputError):
+    """A file given as a checkpoint is missing, corrupt, or not a minires checkpoint."""
 
 
 def _flatten(value: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
@@ -56,12 +61,25 @@ def _unflatten(value: Any, arrays: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read without changing it where Linux allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -83,17 +101,47 @@ def save(path: str | Path, state: dict[str, Any]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def _describe(path: Path) -> str:
+    """What a file that is not a zip archive looks like, for an error message."""
+    head = path.read_bytes()[:512]
+    if not head:
+        return "an empty file"
+    if head.startswith(b"PK\x03\x04"):
+        return "a truncated or damaged zip archive"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single NumPy .npy array"
+    try:
+        head.decode("utf-8")
+        return "a text file"
+    except UnicodeDecodeError:
+        return f"a {path.stat().st_size:,}-byte file of another format"
+
+
 def load(path: str | Path) -> dict[str, Any]:
-    """Load what ``save`` wrote; arrays come back as NumPy arrays.  Never unpickles."""
+    """Load what ``save`` wrote; arrays come back as NumPy arrays.  Never unpickles.
+
+    Raises ``CheckpointError`` (one line: what was expected, what came in) for a
+    missing, truncated or corrupt file and for files that are not minires checkpoints.
+    """
     path = Path(path)
     if not path.is_file():
+        if path.is_dir():
+            raise CheckpointError(f"checkpoint {path}: expected a .npz file, got a folder")
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    expected = "expected a .npz archive written by minires"
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"checkpoint {path}: {expected}, got {_describe(path)}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise ValueError(f"checkpoint {path} is not a readable minires checkpoint ({err})") from None
-    if META_KEY not in arrays:
-        raise ValueError(f"checkpoint {path} has no {META_KEY} entry: not a minires checkpoint")
-    meta = json.loads(arrays.pop(META_KEY).tobytes().decode())
-    return _unflatten(meta, arrays)
+        if META_KEY not in arrays:
+            raise CheckpointError(f"checkpoint {path}: {expected}, got a .npz archive without its "
+                                  f"{META_KEY} entry (saved by NumPy directly?)")
+        meta = json.loads(arrays.pop(META_KEY).tobytes().decode())
+        return _unflatten(meta, arrays)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, UnicodeDecodeError) as err:
+        if isinstance(err, CheckpointError):
+            raise
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise CheckpointError(f"checkpoint {path} is not a readable minires checkpoint: truncated, corrupt or "
+                              f"not written by minires ({reason[:200]})") from None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import minires
 from minires import backend
+from minires.errors import MiniresError
 
 if TYPE_CHECKING:
     from minires.train import TrainConfig
@@ -67,6 +68,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by 'train' and 'degradation': data, device and every value of the recipe."""
+    p.add_argument("--recipe", choices=["paper", "cpu"], default="paper",
+                   help="paper: the paper's 64k iterations (default); cpu: the same at 1/8 length, 8k iterations, "
+                   "full test set every 500 (each value below overrides it)")
     p.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
                     "(default: $MINIRES_DATA, then ~/.cache/minires)")
     p.add_argument("--device", help="cpu (default) or cuda")
@@ -92,7 +96,7 @@ def _recipe(args: argparse.Namespace, **fixed: object) -> TrainConfig:
     from minires.train import TrainConfig
 
     values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
-    return TrainConfig(**{**values, **fixed})
+    return TrainConfig.recipe(args.recipe, **{**values, **fixed})
 
 
 def _degradation(args: argparse.Namespace) -> int:
@@ -192,8 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError, OSError) as err:
-        print(f"minires {args.command}: error: {err}", file=sys.stderr)
+    except (MiniresError, OSError) as err:
+        # the user's input or environment: one line; anything else is a bug and keeps its traceback
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"minires {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ import pytest
 
 import minires
 from minires import checkpoint, nn, optim
+from minires.checkpoint import CheckpointError
 
 
 def test_round_trip_model_optimizer_schedule_rng(tmp_path: Path) -> None:
@@ -53,15 +54,23 @@ def test_truncated_and_foreign_files_are_reported(tmp_path: Path) -> None:
     path = tmp_path / "c.npz"
     checkpoint.save(path, {"a": np.arange(1000)})
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(ValueError, match="c.npz is not a readable minires checkpoint"):
+    with pytest.raises(CheckpointError, match="c.npz: expected a .npz archive .* got a truncated or damaged zip"):
         checkpoint.load(path)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.arange(3))
-    with pytest.raises(ValueError, match="not a minires checkpoint"):
+    with pytest.raises(CheckpointError, match="without its __meta__ entry"):
         checkpoint.load(other)
     pickled = tmp_path / "p.npz"
     pickled.write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(CheckpointError, match="expected a .npz archive written by minires, got a .*-byte file"):
         checkpoint.load(pickled)
+    array = tmp_path / "a.npy"
+    np.save(array, np.arange(3))
+    with pytest.raises(CheckpointError, match="got a single NumPy .npy array"):
+        checkpoint.load(array)
+    text = tmp_path / "t.txt"
+    text.write_text("weights\n")  # NumPy would suggest allow_pickle=True here: the wrong advice
+    with pytest.raises(CheckpointError, match="got a text file"):
+        checkpoint.load(text)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         checkpoint.load(tmp_path / "missing.npz")

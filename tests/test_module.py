@@ -7,6 +7,7 @@ import pytest
 
 import minires
 from minires import nn
+from minires.nn.module import StateDictError
 
 
 class Block(nn.Module):
@@ -65,7 +66,7 @@ def test_state_dict_round_trip_and_errors() -> None:
     state = a.state_dict()
     del state["3.bias"]
     state["extra"] = minires.zeros(1)
-    with pytest.raises(KeyError, match=r"missing keys \['3.bias'\]; unexpected keys \['extra'\]"):
+    with pytest.raises(StateDictError, match=r"1 missing key \('3.bias'\); 1 unexpected key \('extra'\)"):
         b.load_state_dict(state)
     b.load_state_dict(state, strict=False)
     bad = a.state_dict()

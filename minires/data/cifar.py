@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from minires.errors import InputError, RunError
+
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
 FOLDER = "cifar-10-batches-py"
@@ -41,7 +43,7 @@ HOW_TO_SUPPLY = (
 )
 
 
-class CifarFormatError(ValueError):
+class CifarFormatError(InputError):
     """A CIFAR file is missing, truncated, corrupt or not in the expected format."""
 
 
@@ -141,7 +143,7 @@ def load_cifar10(data: str | os.PathLike[str] | None = None, split: str = "train
         images (N, 3, 32, 32) uint8 and labels (N,) int64.
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
     path = locate(data)
     names = TRAIN_FILES if split == "train" else TEST_FILES
     parts = [_parse_batch(safe_unpickle(blob, f"{path}/{name}"), f"{path}/{name}")
@@ -156,8 +158,12 @@ def load_sample(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     Pillow (installed with matplotlib).
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    from PIL import Image
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
+    try:
+        from PIL import Image
+    except ImportError:
+        raise RunError("the embedded sample is stored as JPEG and needs Pillow to decode it, which is not "
+                       "installed; install it with: pip install pillow") from None
 
     with np.load(Path(__file__).with_name("sample") / "cifar10_sample.npz", allow_pickle=False) as archive:
         blob, offsets = archive[f"{split}_jpeg"].tobytes(), archive[f"{split}_offsets"]
@@ -192,7 +198,7 @@ def download(dest: str | os.PathLike[str] | None = None, md5: str | None = OFFIC
                     print(f"\rdownloading CIFAR-10: {done / total:6.1%} of {total / 1e6:.0f} MB", end="", flush=True)
             print()
     except OSError as err:
-        raise RuntimeError(f"could not download {URL} ({err}); {HOW_TO_SUPPLY}") from None
+        raise RunError(f"could not download {URL} ({err}); {HOW_TO_SUPPLY}") from None
     blob = b"".join(chunks)
     if md5 is not None and hashlib.md5(blob).hexdigest() != md5:
         raise CifarFormatError(f"downloaded archive has MD5 {hashlib.md5(blob).hexdigest()}, expected {md5}")

@@ -22,6 +22,7 @@ import numpy as np
 
 from minires import backend
 from minires.data.transforms import random_crop_flip
+from minires.errors import InputError
 
 
 class BatchLoader:
@@ -42,9 +43,10 @@ class BatchLoader:
         shuffle: bool = True, device: str = "cpu",
     ) -> None:
         if len(images) != len(labels):
-            raise ValueError(f"BatchLoader: {len(images)} images but {len(labels)} labels")
+            raise InputError(f"BatchLoader: {len(images)} images but {len(labels)} labels")
         if not 0 < batch_size <= len(images):
-            raise ValueError(f"BatchLoader: batch_size must be in 1..{len(images)}, got {batch_size}")
+            raise InputError(f"BatchLoader: batch_size must be in 1..{len(images)} (the number of images), "
+                             f"got {batch_size}")
         self.images, self.labels = images, labels
         self.batch_size, self.seed, self.augment, self.shuffle, self.device = batch_size, seed, augment, shuffle, device
         self.batches_per_epoch = len(images) // batch_size

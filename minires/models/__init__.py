@@ -35,7 +35,7 @@ from minires.models.imagenet import (
     resnet101,
     resnet152,
 )
-from minires.models.registry import available, get, input_shape, is_known
+from minires.models.registry import available, get, input_shape, is_cifar, is_known
 from minires.models.responses import ResponseRecorder, layer_responses, response_layers
 from minires.models.summary import Summary, summary
 
@@ -43,6 +43,7 @@ __all__ = [
     "BasicBlock", "Bottleneck", "ZeroPadShortcut", "he_init_", "CifarResNet", "cifar_resnet", "ImageNetResNet",
     "imagenet_resnet", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet1202", "plain20",
     "plain32", "plain44", "plain56", "plain110", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "plain18", "plain34", "available", "get", "is_known", "input_shape", "ResponseRecorder", "layer_responses",
+    "plain18", "plain34", "available", "get", "is_known", "is_cifar", "input_shape", "ResponseRecorder",
+    "layer_responses",
     "response_layers", "Summary", "summary",
 ]

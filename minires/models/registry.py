@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from minires.errors import InputError
 from minires.models import cifar, imagenet
 from minires.nn import Module
 
@@ -26,7 +27,7 @@ def available() -> list[str]:
 
 def _cifar_depth(name: str) -> int | None:
     """The depth of a name like 'resnet8' or 'plain14' (any CIFAR depth 6n + 2), else None."""
-    match = re.fullmatch(r"(resnet|plain)(\d+)", name)
+    match = re.fullmatch(r"(resnet|plain)([1-9]\d*)", name)  # no leading zeros: 'resnet020' is a typo
     if match is None or name in IMAGENET_MODELS:
         return None
     depth = int(match.group(2))
@@ -44,10 +45,15 @@ def get(name: str, **kwargs: object) -> Module:
         return MODELS[name](**kwargs)
     depth = _cifar_depth(name)
     if depth is None:
-        raise ValueError(
+        raise InputError(
             f"unknown model {name!r}; available: {', '.join(MODELS)} (or any CIFAR depth 6n + 2, e.g. resnet8)"
         )
     return cifar.cifar_resnet(depth, plain=name.startswith("plain"), **kwargs)  # type: ignore[arg-type]
+
+
+def is_cifar(name: str) -> bool:
+    """True for the networks built for 32×32 CIFAR images (10 classes)."""
+    return name in CIFAR_MODELS or _cifar_depth(name) is not None
 
 
 def input_shape(name: str) -> tuple[int, int, int]:

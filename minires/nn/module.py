@@ -9,6 +9,7 @@ whole tree without any bookkeeping in the layers themselves.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from minires import backend
+from minires.errors import InputError
 from minires.tensor import Tensor
 
 
@@ -44,6 +46,29 @@ class HookHandle:
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+
+
+class StateDictError(InputError):
+    """A state dict does not fit the module: keys missing or unexpected, or shapes that differ."""
+
+
+def _mismatch(owner: str, missing: list[str], unexpected: list[str], show: int = 3) -> str:
+    """One short line on how two sets of state-dict keys differ (counts, a few names, close matches)."""
+
+    def some(keys: list[str]) -> str:
+        return ", ".join(repr(k) for k in keys[:show]) + (f", … ({len(keys) - show} more)" if len(keys) > show else "")
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing key{'s' * (len(missing) > 1)} ({some(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected key{'s' * (len(unexpected) > 1)} ({some(unexpected)})")
+    hint = ""
+    if missing and unexpected:
+        close = difflib.get_close_matches(unexpected[0], missing, n=1)
+        if close:
+            hint = f"; closest model key to {unexpected[0]!r} is {close[0]!r}"
+    return f"load_state_dict for {owner}: {'; '.join(parts)}{hint} (were the weights saved from another network?)"
 
 
 class Module:
@@ -221,19 +246,14 @@ class Module:
             missing = [k for k in own if k not in state]
             unexpected = [k for k in state if k not in own]
             if missing or unexpected:
-                parts = []
-                if missing:
-                    parts.append(f"missing keys {missing}")
-                if unexpected:
-                    parts.append(f"unexpected keys {unexpected}")
-                raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+                raise StateDictError(_mismatch(type(self).__name__, missing, unexpected))
         for name, target in own.items():
             if name not in state:
                 continue
             value = state[name]
             array = value.data if isinstance(value, Tensor) else value
             if tuple(array.shape) != target.shape:
-                raise ValueError(
+                raise StateDictError(
                     f"load_state_dict: '{name}' has shape {tuple(array.shape)} in the state dict "
                     f"but {target.shape} in the model"
                 )

@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import math
 import signal
+import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,24 +34,29 @@ import numpy as np
 
 import minires
 from minires import backend, checkpoint, models
-from minires.checkpoint import atomic_write_bytes
+from minires.checkpoint import CheckpointError, atomic_write_bytes
 from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar10, load_sample, locate
+from minires.errors import InputError, RunError
 from minires.nn import Module
 from minires.nn.functional import accuracy, cross_entropy
 from minires.optim import SGD, LRSchedule, split_weight_decay
 from minires.tensor import Tensor, no_grad
 from minires.train.config import TrainConfig
+from minires.train.lock import RunLock
 from minires.train.progress import Progress, format_duration
 
 CONFIG, METRICS, CHECKPOINT, RESULT = "config.json", "metrics.jsonl", "checkpoint.npz", "result.json"
 VAL_SIZE = 5000  # the paper's 45k/5k split
 
 
-class TrainingDiverged(RuntimeError):
+TRAIN_ERROR_WINDOW = 100  # the paper's training error: the mean over the last 100 mini-batches
+
+
+class TrainingDiverged(RunError):
     """The loss became NaN or infinite."""
 
 
-class RunExists(RuntimeError):
+class RunExists(RunError):
     """The output folder already holds a run and --resume was not given."""
 
 
@@ -127,14 +133,28 @@ def build(config: TrainConfig) -> tuple[Module, SGD, LRSchedule]:
 
 
 def check_output_folder(out: Path) -> None:
-    """Fail before any work if ``out`` cannot be created or written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+    """Fail before any work if ``out`` cannot be created or written -- without creating anything."""
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"output folder {out}: expected a folder, but {existing} is a file")
+    try:  # a nameless temporary file: vanishes on close, so nothing is left behind
+        with tempfile.TemporaryFile(dir=existing):
+            pass
     except OSError as err:
-        raise OSError(f"output folder {out} cannot be written ({err.strerror or err})") from None
+        raise InputError(f"output folder {out} cannot be written ({err.strerror or err} in {existing})") from None
+
+
+def _saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
+    """The training settings stored in a checkpoint, or a clear error when it holds none."""
+    if not isinstance(state.get("config"), dict) or "model" not in state:
+        raise CheckpointError(f"{file}: expected the checkpoint of a minires training run (with its config and "
+                              f"model weights), got one with entries {sorted(state)[:6]}")
+    try:
+        return TrainConfig.from_dict(state["config"]).validate()
+    except (InputError, TypeError) as err:
+        raise CheckpointError(f"{file}: its saved training settings are not valid ({err})") from None
 
 
 def _read_metrics(path: Path, up_to: int) -> list[dict[str, Any]]:
@@ -192,9 +212,9 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         final ``train_error`` / ``test_error`` (fractions), ``wall_time``
         (seconds) and ``params``.
     """
+    # 1. check everything the user gave us; nothing is written until all of it is fine
     out = Path(config.out)
-    if not models.is_known(config.model):
-        models.get(config.model)  # raises the registry's error, naming what is available
+    config = config.validate()
     config = config if config.schedule_scale == 1.0 else config.scaled()
     device = backend.check_device(config.device)
     if config.data != "sample":
@@ -205,7 +225,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         if not resume:
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
         state = checkpoint.load(out / CHECKPOINT)
-        saved = TrainConfig.from_dict(state["config"])
+        saved = _saved_config(state, out / CHECKPOINT)
         saved.device, saved.out = device, str(out)
         ignored = [k for k, v in config.to_dict().items() if k not in ("device", "out") and saved.to_dict()[k] != v]
         if ignored:
@@ -220,103 +240,157 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
                 + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
             )
             return result
-    config.save(out / CONFIG)
 
-    splits = load_splits(config)
-    loader = BatchLoader(splits.train_images, splits.train_labels, config.batch_size, config.seed,
-                         augment=config.augment, device=device)
-    model, optimizer, schedule = build(config)
-    window = max(1, min(100, config.eval_every))
-    recent_errors: deque[float] = deque(maxlen=window)
-    recent_losses: deque[float] = deque(maxlen=window)
-    iteration, elapsed_before = 0, 0.0
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        minires.set_rng_state(state["rng"])
-        iteration, elapsed_before = int(state["iteration"]), float(state["wall_time"])
-        recent_errors.extend(state["recent_errors"])
-        recent_losses.extend(state["recent_losses"])
-    metrics = _read_metrics(out / METRICS, iteration)
+    run = Run.start(config, out, device, state)
+    # 2. the run folder is ours (locked) from here on
+    with RunLock(out):
+        return _loop(run, stream, time_limit)
+
+
+@dataclass
+class Run:
+    """One training run in memory: the network, its optimizer and schedule, and all the loop carries.
+
+    Everything here except the data is saved in the checkpoint, which is why a
+    resumed run continues exactly where it stopped.
+    """
+
+    config: TrainConfig
+    out: Path
+    device: str
+    splits: Splits
+    loader: BatchLoader
+    model: Module
+    optimizer: SGD
+    schedule: LRSchedule
+    iteration: int = 0
+    elapsed_before: float = 0.0  # seconds spent in earlier sessions of this run
+    recent_errors: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
+    recent_losses: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
+    saved_threads: int | None = None  # the worker-thread count of the session that wrote the checkpoint
+
+    @classmethod
+    def start(cls, config: TrainConfig, out: Path, device: str, state: dict[str, Any] | None) -> Run:
+        """A fresh run from ``config``'s seed, or the run saved in checkpoint ``state``."""
+        splits = load_splits(config)
+        loader = BatchLoader(splits.train_images, splits.train_labels, config.batch_size, config.seed,
+                             augment=config.augment, device=device)
+        run = cls(config, out, device, splits, loader, *build(config))
+        if state is not None:
+            try:
+                run.model.load_state_dict(state["model"])
+                run.optimizer.load_state_dict(state["optimizer"])
+                run.schedule.load_state_dict(state["schedule"])
+            except (InputError, KeyError, TypeError) as err:
+                raise CheckpointError(f"{out / CHECKPOINT} does not fit a {config.model} run: {err}") from None
+            minires.set_rng_state(state["rng"])
+            run.iteration, run.elapsed_before = int(state["iteration"]), float(state["wall_time"])
+            run.recent_errors.extend(state["recent_errors"])
+            run.recent_losses.extend(state["recent_losses"])
+            run.saved_threads = state.get("threads")
+        return run
+
+    def step(self, x: Any, y: Any) -> tuple[float, float]:
+        """One SGD iteration on a batch ``x: (N, 3, 32, 32)``, ``y: (N,)``; returns (loss, the lr it used)."""
+        logits = self.model(Tensor(x))
+        loss = cross_entropy(logits, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(
+                f"the loss became {loss_value} at iteration {self.iteration + 1} (lr {self.schedule.lr():g}); "
+                f"the run stopped, and its last good checkpoint is {self.out / CHECKPOINT}"
+                + ("" if (self.out / CHECKPOINT).exists() else " (none was written yet)")
+            )
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.iteration += 1
+        self.recent_errors.append(1.0 - accuracy(logits, y))
+        self.recent_losses.append(loss_value)
+        lr = self.schedule.lr()  # the rate this iteration used; step() moves on to the next one's
+        self.schedule.step(train_error=self.train_error())
+        return loss_value, lr
+
+    def train_error(self) -> float:
+        """The paper's training error: the mean over the last 100 mini-batches."""
+        return sum(self.recent_errors) / len(self.recent_errors)
+
+    def evaluate(self, lr: float, wall_time: float) -> dict[str, Any]:
+        """A metrics row: training error and loss of the window, evaluation error and loss, lr, time."""
+        name = self.splits.eval_name
+        error, loss = evaluate(self.model, self.splits.eval_images, self.splits.eval_labels,
+                               self.config.eval_batch_size, self.device)
+        return {"iteration": self.iteration, "train_error": self.train_error(),
+                "train_loss": sum(self.recent_losses) / len(self.recent_losses),
+                f"{name}_error": error, f"{name}_loss": loss, "lr": lr, "wall_time": round(wall_time, 2)}
+
+    def save(self, wall_time: float, finished: bool = False) -> None:
+        """Write the checkpoint (atomically): everything needed to continue this run exactly."""
+        norm = self.splits.normalizer
+        checkpoint.save(self.out / CHECKPOINT, {
+            "config": self.config.to_dict(), "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+            "rng": minires.get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
+            "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
+            "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
+            "normalizer": {"mean": norm.mean, "std": norm.std, "mode": norm.mode},
+        })
+
+
+def _loop(run: Run, stream: TextIO | None, time_limit: float | None) -> dict[str, Any]:
+    """Train ``run`` to its end (or its time limit, or Ctrl-C), logging, evaluating and checkpointing."""
+    config, out, eval_name = run.config, run.out, run.splits.eval_name
+    config.save(out / CONFIG)
+    metrics = _read_metrics(out / METRICS, run.iteration)
     atomic_write_bytes(out / METRICS, "".join(json.dumps(r) + "\n" for r in metrics).encode())
 
-    progress = Progress(config.iterations, config.batch_size, start=iteration, stream=stream)
-    if iteration:
-        progress.message(f"resuming {config.model} in {out} at iteration {iteration}")
+    progress = Progress(config.iterations, config.batch_size, start=run.iteration, stream=stream)
+    threads = minires.get_num_threads()
+    if run.iteration:
+        progress.message(f"resuming {config.model} in {out} at iteration {run.iteration}")
+        if run.saved_threads not in (None, threads):
+            progress.message(f"note: this run was saved with {run.saved_threads} worker threads and resumes with "
+                             f"{threads}; it stays correct, but is no longer bitwise equal to an unbroken run")
     else:
-        progress.message(f"training {config.model} ({model.num_parameters():,} parameters) on "
-                         f"{len(splits.train_labels):,} images, {device}; {schedule}")
+        progress.message(f"training {config.model} ({run.model.num_parameters():,} parameters) on "
+                         f"{len(run.splits.train_labels):,} images, {run.device}; {run.schedule}")
     started = time.perf_counter()
 
     def wall_time() -> float:
-        return elapsed_before + time.perf_counter() - started
-
-    def save(finished: bool = False) -> None:
-        checkpoint.save(out / CHECKPOINT, {
-            "config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "schedule": schedule.state_dict(), "rng": minires.get_rng_state(), "iteration": iteration,
-            "data_position": iteration, "recent_errors": list(recent_errors),
-            "recent_losses": list(recent_losses), "wall_time": wall_time(), "finished": finished,
-            "normalizer": {"mean": splits.normalizer.mean, "std": splits.normalizer.std,
-                           "mode": splits.normalizer.mode},
-        })
+        return run.elapsed_before + time.perf_counter() - started
 
     with _StopFlag() as stop, open(out / METRICS, "a") as metrics_file:
-        for x, y in loader.stream(iteration, config.iterations):
-            logits = model(Tensor(x))
-            loss = cross_entropy(logits, y)
-            loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
-                raise TrainingDiverged(
-                    f"the loss became {loss_value} at iteration {iteration + 1} (lr {schedule.lr():g}); "
-                    f"the run stopped, and its last good checkpoint is {out / CHECKPOINT}"
-                    + ("" if (out / CHECKPOINT).exists() else " (none was written yet)")
-                )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            iteration += 1
-            recent_errors.append(1.0 - accuracy(logits, y))
-            recent_losses.append(loss_value)
-            train_error = sum(recent_errors) / len(recent_errors)
-            schedule.step(train_error=train_error)
-            progress.update(iteration, loss_value, train_error, schedule.lr())
-
-            if iteration % config.eval_every == 0 or iteration == config.iterations:
-                eval_error, eval_loss = evaluate(model, splits.eval_images, splits.eval_labels,
-                                                 config.eval_batch_size, device)
-                row = {"iteration": iteration, "train_error": train_error,
-                       "train_loss": sum(recent_losses) / len(recent_losses),
-                       f"{splits.eval_name}_error": eval_error, f"{splits.eval_name}_loss": eval_loss,
-                       "lr": schedule.lr(), "wall_time": round(wall_time(), 2)}
+        for x, y in run.loader.stream(run.iteration, config.iterations):
+            loss, lr = run.step(x, y)
+            it = run.iteration
+            progress.update(it, loss, run.train_error(), lr)
+            if it % config.eval_every == 0 or it == config.iterations:
+                row = run.evaluate(lr, wall_time())
                 metrics.append(row)
                 metrics_file.write(json.dumps(row) + "\n")
                 metrics_file.flush()
-                progress.message(f"iter {iteration}: train error {train_error:.2%}, "
-                                 f"{splits.eval_name} error {eval_error:.2%}")
-            if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
-                save(finished=iteration == config.iterations)
+                progress.message(f"iter {it}: train error {row['train_error']:.2%}, "
+                                 f"{eval_name} error {row[f'{eval_name}_error']:.2%}")
+            if it % config.checkpoint_every == 0 or it == config.iterations:
+                run.save(wall_time(), finished=it == config.iterations)
             out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
-            if (stop.requested or out_of_time) and iteration < config.iterations:
-                save()
+            if (stop.requested or out_of_time) and it < config.iterations:
+                run.save(wall_time())
                 status = "interrupted" if stop.requested else "paused"
-                progress.message(f"{status}: saved {out / CHECKPOINT} at iteration {iteration}; "
-                                 f"continue with --resume")
-                return {"status": status, "iteration": iteration}
+                progress.message(f"{status}: saved {out / CHECKPOINT} at iteration {it}; continue with --resume")
+                return {"status": status, "iteration": it}
 
     last = metrics[-1] if metrics else {}
     result = {
-        "status": "finished", "model": config.model, "iteration": iteration,
-        "train_error": last.get("train_error"), f"{splits.eval_name}_error": last.get(f"{splits.eval_name}_error"),
-        "wall_time": round(wall_time(), 1), "params": model.num_parameters(),
-        "images_per_second": round(progress.images_per_second(iteration), 1),
+        "status": "finished", "model": config.model, "iteration": run.iteration,
+        "train_error": last.get("train_error"), f"{eval_name}_error": last.get(f"{eval_name}_error"),
+        "wall_time": round(wall_time(), 1), "params": run.model.num_parameters(),
+        "images_per_second": round(progress.images_per_second(run.iteration), 1), "threads": threads,
     }
     atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
     progress.message(
-        f"done: {config.model}, {iteration} iterations in {format_duration(result['wall_time'])}; "
-        f"final training error {result['train_error']:.2%}, {splits.eval_name} error "
-        f"{result[f'{splits.eval_name}_error']:.2%}"
+        f"done: {config.model}, {run.iteration} iterations in {format_duration(result['wall_time'])}; "
+        f"final training error {result['train_error']:.2%}, {eval_name} error {result[f'{eval_name}_error']:.2%}"
     )
     return result
 
@@ -326,11 +400,12 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[st
     path = Path(path)
     file = path / CHECKPOINT if path.is_dir() else path
     state = checkpoint.load(file)
-    if "config" not in state or "model" not in state:
-        raise ValueError(f"{file} is a checkpoint but not of a minires training run")
-    config = TrainConfig.from_dict(state["config"])
+    config = _saved_config(state, file)
     model = models.get(config.model)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except InputError as err:
+        raise CheckpointError(f"{file} does not fit its own model {config.model!r}: {err}") from None
     return model.to(device), state
 
 
