@@ -16,6 +16,7 @@ from cifar_files import write_cifar
 
 from minires import checkpoint
 from minires.train import RunExists, TrainConfig, TrainingDiverged, train
+from minires.train.lock import RunLock, RunLocked
 
 TINY = dict(model="resnet20", batch_size=8, iterations=12, milestones=[8], eval_every=4, checkpoint_every=2,
             eval_batch_size=25)
@@ -158,3 +159,87 @@ def test_resume_rebuilds_a_missing_result(tiny_data: Path, tmp_path: Path) -> No
     again = train(config(tiny_data, out, iterations=4, milestones=[2]), resume=True, stream=open(os.devnull, "w"))
     assert again["status"] == "finished" and again["test_error"] == first["test_error"]
     assert (out / "result.json").exists()
+
+
+def _final_weights(cfg: TrainConfig) -> dict[str, np.ndarray]:
+    train(cfg, stream=open(os.devnull, "w"))
+    return _weights(Path(cfg.out))
+
+
+def test_evaluation_interval_does_not_change_training(tmp_path: Path) -> None:
+    # the warm-up ends on the training error of the last 100 mini-batches, whatever --eval-every says
+    common = dict(model="resnet8", data="sample", batch_size=16, iterations=30, milestones=[1000], warmup=True,
+                  eval_subset=50, checkpoint_every=30)
+    a = _final_weights(TrainConfig(out=str(tmp_path / "a"), eval_every=30, **common))  # type: ignore[arg-type]
+    b = _final_weights(TrainConfig(out=str(tmp_path / "b"), eval_every=1, **common))  # type: ignore[arg-type]
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+
+
+def test_logged_lr_is_the_rate_the_iteration_used(tiny_data: Path, tmp_path: Path) -> None:
+    train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # milestone 8: iterations 1..8 use 0.1, iterations 9..12 use 0.01
+    assert [r["lr"] for r in rows] == pytest.approx([0.1, 0.1, 0.01])
+
+
+def test_a_locked_run_folder_is_refused_and_left_alone(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(config(tiny_data, out, iterations=2), stream=open(os.devnull, "w"), time_limit=0.0)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with RunLock(out), pytest.raises(RunLocked, match=rf"being trained by process {os.getpid()} on"):
+        train(config(tiny_data, out, iterations=2), resume=True, stream=open(os.devnull, "w"))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the lock file went with its holder
+    assert train(config(tiny_data, out, iterations=2), resume=True, stream=open(os.devnull, "w"))["iteration"] == 2
+
+
+def test_thread_count_is_recorded_and_a_change_is_reported(tiny_data: Path, tmp_path: Path, workers: None) -> None:
+    import io
+
+    import minires
+
+    out = tmp_path / "run"
+    train(config(tiny_data, out), stream=open(os.devnull, "w"), time_limit=0.0)
+    assert checkpoint.load(out / "checkpoint.npz")["threads"] == minires.get_num_threads()
+    if minires.get_num_threads() == 1:
+        pytest.skip("one worker thread only: nothing to change")
+    minires.set_num_threads(1)
+    log = io.StringIO()
+    result = train(config(tiny_data, out), resume=True, stream=log)
+    assert "no longer bitwise equal" in log.getvalue() and result["threads"] == 1
+
+
+@pytest.mark.slow
+def test_killed_anywhere_ten_times_ends_bitwise_equal(tmp_path: Path) -> None:
+    """SIGKILL a run at 10 moments (4 during a checkpoint write, 6 at random, evaluation included), resume each time."""
+    data = tmp_path / "data"
+    write_cifar(data, per_batch=12, test=300)  # a test set large enough for kills to land in evaluation
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    started = time.perf_counter()
+    subprocess.run(_cli(data, tmp_path / "whole"), check=True, capture_output=True, env=env)
+    whole_seconds = time.perf_counter() - started
+
+    out = tmp_path / "killed"
+    rng = np.random.default_rng(7)
+    for k in range(10):
+        victim = subprocess.Popen(_cli(data, out, "--resume"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=env)
+        if k % 3 == 0:  # during a checkpoint write: the moment its temporary file appears
+            deadline = time.time() + 60
+            while victim.poll() is None and time.time() < deadline and not list(out.glob(".checkpoint.npz.*.tmp")):
+                time.sleep(0.0005)
+        else:
+            time.sleep(rng.uniform(0.2, whole_seconds))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        # whatever the moment, every file left behind is whole
+        if (out / "checkpoint.npz").exists():
+            assert checkpoint.load(out / "checkpoint.npz")["iteration"] <= 12
+        if (out / "config.json").exists():
+            TrainConfig.load(out / "config.json")
+    subprocess.run(_cli(data, out, "--resume"), check=True, capture_output=True, env=env)
+    whole, resumed = _weights(tmp_path / "whole"), _weights(out)
+    for name in whole:
+        assert np.array_equal(whole[name], resumed[name]), name
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["iteration"] for x in lines] == [4, 8, 12]

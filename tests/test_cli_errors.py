@@ -1,0 +1,165 @@
+"""Bad input, tried the way a new user would: every kind is a one-line error, exit code 2, nothing written.
+
+Each row of ``CASES`` is (kind, command-line arguments, the part of the message that
+must appear).  ``{data}``, ``{run}``, ``{files}`` and ``{out}`` are filled in with
+the paths of the fixtures below.  For every row the test checks that the folder
+holding all those files is byte for byte the same afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cifar_files import batch_bytes, write_cifar
+
+import minires
+from minires import checkpoint, models
+from minires.cli import main
+from minires.train import TrainConfig, train
+
+TINY = ["--model", "resnet8", "--batch-size", "8", "--iterations", "2", "--milestones", "1", "--eval-every", "2",
+        "--checkpoint-every", "1"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with good data, a finished tiny run, and a collection of broken files."""
+    root = tmp_path_factory.mktemp("world")
+    write_cifar(root / "data", per_batch=12, test=20)
+    train(TrainConfig(model="resnet8", data=str(root / "data"), out=str(root / "run"), batch_size=8, iterations=2,
+                      milestones=[1], eval_every=2, checkpoint_every=1, eval_batch_size=10),
+          stream=open(os.devnull, "w"))
+    files = root / "files"
+    files.mkdir()
+    good = checkpoint.load(root / "run" / "checkpoint.npz")
+    np.save(files / "array.npy", np.arange(3))
+    (files / "text.npz").write_text("these are my weights\n")
+    (files / "empty.npz").write_bytes(b"")
+    np.savez(files / "numpy.npz", a=np.arange(3))
+    blob = (root / "run" / "checkpoint.npz").read_bytes()
+    (files / "truncated.npz").write_bytes(blob[: len(blob) // 2])
+    checkpoint.save(files / "no-config.npz", {k: v for k, v in good.items() if k != "config"})
+    checkpoint.save(files / "other-model.npz", {**good, "model": models.get("resnet14").state_dict()})
+    checkpoint.save(files / "bad-config.npz", {**good, "config": {**good["config"], "batch_size": -1}})
+    (files / "a-file").write_text("not a folder\n")
+    # broken data sets: one file each
+    for name, damage in {
+        "truncated": lambda b: b[: len(b) // 3],
+        "text": lambda b: b"hello\n",
+        "shape": lambda b: batch_bytes(np.zeros((4, 3, 16, 16), np.uint8), np.zeros(4, int)),
+        "labels": lambda b: batch_bytes(np.zeros((4, 3, 32, 32), np.uint8), np.full(4, 12)),
+        "evil": lambda b: pickle.dumps(os.system),
+    }.items():
+        folder = write_cifar(files / f"data-{name}", per_batch=12, test=20)
+        (folder / "data_batch_3").write_bytes(damage((folder / "data_batch_3").read_bytes()))
+    (files / "data-archive").mkdir()
+    (files / "data-archive" / "cifar-10-python.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    return root
+
+
+CASES = [
+    # data files
+    ("missing data folder", ["train", *TINY, "--data", "{files}/nowhere", "--out", "{out}"], "does not exist"),
+    ("truncated batch file", ["train", *TINY, "--data", "{files}/data-truncated", "--out", "{out}"], "data_batch_3"),
+    ("text file as batch", ["train", *TINY, "--data", "{files}/data-text", "--out", "{out}"], "not a valid CIFAR-10"),
+    ("images of the wrong size", ["train", *TINY, "--data", "{files}/data-shape", "--out", "{out}"],
+     "should be a (N, 3072) uint8 array"),
+    ("labels out of range", ["train", *TINY, "--data", "{files}/data-labels", "--out", "{out}"], "integers in 0..9"),
+    ("pickle that runs code", ["train", *TINY, "--data", "{files}/data-evil", "--out", "{out}"], "refusing to load"),
+    ("corrupt archive", ["train", *TINY, "--data", "{files}/data-archive", "--out", "{out}"], "not a readable .tar.gz"),
+    ("batch larger than the data", ["train", *TINY, "--data", "{data}", "--batch-size", "999", "--out", "{out}"],
+     "batch_size must be in 1..60"),
+    # checkpoints
+    ("missing checkpoint", ["eval", "{files}/nothing.npz"], "does not exist"),
+    ("folder without a run", ["eval", "{files}"], "does not exist"),
+    (".npy array as checkpoint", ["eval", "{files}/array.npy"], "got a single NumPy .npy array"),
+    ("text file as checkpoint", ["eval", "{files}/text.npz"], "got a text file"),
+    ("empty checkpoint", ["eval", "{files}/empty.npz"], "got an empty file"),
+    ("plain NumPy .npz", ["eval", "{files}/numpy.npz"], "without its __meta__ entry"),
+    ("truncated checkpoint", ["eval", "{files}/truncated.npz"], "truncated or damaged zip"),
+    ("checkpoint without config", ["eval", "{files}/no-config.npz"], "with its config and model weights"),
+    ("weights of another network", ["eval", "{files}/other-model.npz"], "does not fit its own model 'resnet8'"),
+    ("invalid saved settings", ["eval", "{files}/bad-config.npz"], "batch_size must be a whole number >= 1"),
+    ("run exists without --resume", ["train", *TINY, "--data", "{data}", "--out", "{run}"], "pass --resume"),
+    # model names
+    ("unknown model", ["train", "--model", "resnet21", "--data", "{data}", "--out", "{out}"],
+     "unknown model 'resnet21'"),
+    ("leading zero in depth", ["train", "--model", "resnet020", "--data", "{data}", "--out", "{out}"],
+     "unknown model 'resnet020'"),
+    ("ImageNet network on CIFAR", ["train", "--model", "resnet18", "--data", "{data}", "--out", "{out}"],
+     "is an ImageNet network"),
+    ("unknown model in summary", ["summary", "resnet7"], "unknown model 'resnet7'"),
+    # command-line values
+    ("negative learning rate", ["train", *TINY, "--data", "{data}", "--lr", "-0.1", "--out", "{out}"], "lr must be"),
+    ("zero learning rate", ["train", *TINY, "--data", "{data}", "--lr", "0", "--out", "{out}"], "got 0.0"),
+    ("NaN learning rate", ["train", *TINY, "--data", "{data}", "--lr", "nan", "--out", "{out}"], "got nan"),
+    ("batch size 0", ["train", *TINY, "--data", "{data}", "--batch-size", "0", "--out", "{out}"], "batch_size must be"),
+    ("milestones out of order", ["train", *TINY, "--data", "{data}", "--milestones", "5", "3", "--out", "{out}"],
+     "strictly increasing, got [5, 3]"),
+    ("zero schedule scale", ["train", *TINY, "--data", "{data}", "--schedule-scale", "0", "--out", "{out}"],
+     "schedule_scale must be"),
+    ("negative schedule scale", ["train", *TINY, "--data", "{data}", "--schedule-scale", "-1", "--out", "{out}"],
+     "schedule_scale must be"),
+    ("negative momentum", ["train", *TINY, "--data", "{data}", "--momentum", "-0.5", "--out", "{out}"],
+     "momentum must be"),
+    ("infinite weight decay", ["train", *TINY, "--data", "{data}", "--weight-decay", "inf", "--out", "{out}"],
+     "weight_decay must be"),
+    ("evaluate every 0 iterations", ["train", *TINY, "--data", "{data}", "--eval-every", "0", "--out", "{out}"],
+     "eval_every must be"),
+    ("negative seed", ["train", *TINY, "--data", "{data}", "--seed", "-3", "--out", "{out}"], "seed must be"),
+    ("unknown device", ["train", *TINY, "--data", "{data}", "--device", "tpu", "--out", "{out}"],
+     "unknown device 'tpu'"),
+    ("output folder under a file", ["train", *TINY, "--data", "{data}", "--out", "{files}/a-file/run"],
+     "expected a folder"),
+    ("output folder that cannot be made", ["train", *TINY, "--data", "{data}", "--out", "/proc/minires-run"],
+     "cannot be written"),
+    ("eval on an unknown device", ["eval", "{run}", "--device", "gpu0"], "unknown device 'gpu0'"),
+]
+if not minires.cuda.is_available():
+    CASES.append(("cuda without a GPU", ["train", *TINY, "--data", "{data}", "--device", "cuda", "--out", "{out}"],
+                  "device 'cuda'"))
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every path under ``root`` with a hash of its contents (folders too)."""
+    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(root.rglob("*"))}
+
+
+def test_at_least_25_kinds() -> None:
+    assert len({kind for kind, _, _ in CASES}) >= 25
+
+
+@pytest.mark.parametrize(("kind", "argv", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_writes_nothing(world: Path, capsys: pytest.CaptureFixture[str], kind: str,
+                                                  argv: list[str], expected: str) -> None:
+    paths = {"data": world / "data", "run": world / "run", "files": world / "files", "out": world / "new-run"}
+    argv = [a.format(**paths) for a in argv]
+    before = snapshot(world)
+    assert main(argv) == 2, kind
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"minires {argv[0]}: error: "), err
+    assert expected in err, err
+    assert len(err) < 600, f"{len(err)} characters"
+    assert snapshot(world) == before
+
+
+def test_full_disk_is_one_line_and_leaves_no_partial_file(world: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)  # the point of every atomic write where a full disk shows
+    out = world / "full-disk-run"
+    before = snapshot(world)
+    assert main(["train", *TINY, "--data", str(world / "data"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "No space left on device" in err, err
+    assert snapshot(world) == before and not out.exists()
