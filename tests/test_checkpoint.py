@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
@@ -74,3 +75,14 @@ def test_truncated_and_foreign_files_are_reported(tmp_path: Path) -> None:
         checkpoint.load(text)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         checkpoint.load(tmp_path / "missing.npz")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "c.npz"
+    checkpoint.save(path, {"a": np.arange(3)})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)  # a file that exists keeps its mode
+    checkpoint.save(path, {"a": np.arange(4)})
+    assert path.stat().st_mode & 0o777 == 0o640
