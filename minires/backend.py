@@ -56,6 +56,8 @@ def get_array_module(array: Any) -> ModuleType:
     """Return ``numpy`` or ``cupy``, whichever owns ``array``."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
+    if _cupy is None and type(array).__module__.startswith("cupy"):  # made before minires imported CuPy
+        return cupy_module()
     return np
 
 

@@ -239,6 +239,9 @@ class Tensor:
             seed = self._xp.ones_like(self.data)
         else:
             seed = gradient.data if isinstance(gradient, Tensor) else gradient
+            if hasattr(seed, "shape") and backend.device_of(seed) != self.device:
+                raise RuntimeError(f"backward(): gradient is on {backend.device_of(seed)} but the tensor is on "
+                                   f"{self.device}; move it with .to('{self.device}') first")
             seed = self._xp.asarray(seed, dtype=self.dtype)
             if seed.shape != self.data.shape:
                 raise ValueError(

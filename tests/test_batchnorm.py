@@ -7,14 +7,14 @@ import pytest
 from helpers import randn
 
 import minires
-from minires import nn
+from minires import backend, nn
 from minires.nn import functional as F
 
 
 @pytest.mark.parametrize("shape", [(4, 3, 5, 5), (6, 3)], ids=str)
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_gradcheck(shape: tuple, training: bool, device: str) -> None:
-    rm, rv = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 2.0])
+    rm, rv = (backend.to_device(np.array(v), device) for v in ([0.1, -0.2, 0.3], [0.5, 1.5, 2.0]))
     args = [minires.tensor(a, requires_grad=True, device=device)
             for a in (randn(*shape, seed=1), 1 + 0.3 * randn(3, seed=2), randn(3, seed=3))]
     assert minires.gradcheck(lambda x, g, b: F.batch_norm(x, rm.copy(), rv.copy(), g, b, training), *args)

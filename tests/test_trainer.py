@@ -114,9 +114,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data: Path, tmp_path
     calls = {"n": 0}
     real = trainer.cross_entropy
 
-    def poisoned(logits, labels, reduction="mean"):  # noqa: ANN001, ANN202
+    def poisoned(logits, labels, reduction="mean", **kw):  # noqa: ANN001, ANN003, ANN202
         calls["n"] += 1
-        loss = real(logits, labels, reduction)
+        loss = real(logits, labels, reduction, **kw)
         return loss * float("nan") if calls["n"] == 4 else loss
 
     monkeypatch.setattr(trainer, "cross_entropy", poisoned)
@@ -243,3 +243,18 @@ def test_killed_anywhere_ten_times_ends_bitwise_equal(tmp_path: Path) -> None:
         assert np.array_equal(whole[name], resumed[name]), name
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["iteration"] for x in lines] == [4, 8, 12]
+
+
+def test_reading_losses_every_few_steps_changes_nothing(tiny_data: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # on a GPU losses are read every 50 steps, not every step: the run must be the same either way
+    from minires.train import trainer
+
+    every_step = _final_weights(config(tiny_data, tmp_path / "a", warmup=True, warmup_iterations=3))
+    monkeypatch.setattr(trainer, "READ_EVERY", {"cpu": 5})
+    every_fifth = _final_weights(config(tiny_data, tmp_path / "b", warmup=True, warmup_iterations=3))
+    for name in every_step:
+        assert np.array_equal(every_step[name], every_fifth[name]), name
+    rows = [(tmp_path / r / "metrics.jsonl").read_text() for r in "ab"]
+    assert [json.loads(x)["train_error"] for x in rows[0].splitlines()] == \
+        [json.loads(x)["train_error"] for x in rows[1].splitlines()]

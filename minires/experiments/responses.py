@@ -47,15 +47,17 @@ class _Moments:
         self.squares: list[Any] = [0.0] * layers
 
     def add(self, responses: list[Any]) -> None:
+        """Add one batch of responses, each (N, C, H, W); sums are taken where the responses live."""
         for i, r in enumerate(responses):
-            r = backend.to_numpy(r).astype(np.float64)
+            r = r.astype(np.float64)  # on a GPU only the (C,) sums ever come back to the host
             self.count[i] += r.shape[0] * r.shape[2] * r.shape[3]
             self.sums[i] = self.sums[i] + r.sum(axis=(0, 2, 3))
             self.squares[i] = self.squares[i] + (r * r).sum(axis=(0, 2, 3))
 
     def stds(self, per_channel: bool) -> list[float]:
         out = []
-        for n, s, q in zip(self.count, self.sums, self.squares):
+        sums, squares = [backend.to_numpy(s) for s in self.sums], [backend.to_numpy(q) for q in self.squares]
+        for n, s, q in zip(self.count, sums, squares):
             if per_channel:
                 var = q / n - (s / n) ** 2
                 out.append(float(np.sqrt(np.maximum(var, 0)).mean()))

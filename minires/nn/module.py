@@ -260,7 +260,9 @@ class Module:
         for name, target in own.items():  # only after every check passed: all or nothing
             if name in state:
                 value = state[name]
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                array = value.data if isinstance(value, Tensor) else value
+                if backend.get_array_module(array) is np:
+                    array = np.asarray(array)  # lists and scalars too; CuPy arrays stay as they are
                 target.data = backend.to_device(array, target.device).astype(target.dtype, copy=True)
 
     # -- printing

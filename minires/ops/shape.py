@@ -144,6 +144,10 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         index = index.data
     elif isinstance(index, tuple):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    for part in index if isinstance(index, tuple) else (index,):
+        if hasattr(part, "shape") and backend.device_of(part) != a.device:
+            raise RuntimeError(f"getitem: the index is on {backend.device_of(part)} but the tensor is on "
+                               f"{a.device}; move the index with .to('{a.device}') first")
     return GetItem.apply(a, index=index)
 
 

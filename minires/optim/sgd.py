@@ -84,6 +84,8 @@ class SGD:
                 if momentum:
                     state = self.state.setdefault(key, {})
                     buf = state.get("momentum_buffer")
+                    if buf is not None and backend.device_of(buf) != p.device:  # the model moved since
+                        buf = state["momentum_buffer"] = backend.to_device(buf, p.device)
                     if buf is None:
                         buf = state["momentum_buffer"] = g.copy()
                     else:

@@ -38,7 +38,7 @@ from minires.checkpoint import CheckpointError, atomic_write_bytes
 from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar10, load_sample, locate
 from minires.errors import InputError, RunError
 from minires.nn import Module
-from minires.nn.functional import accuracy, cross_entropy
+from minires.nn.functional import count_errors, cross_entropy
 from minires.optim import SGD, LRSchedule, split_weight_decay
 from minires.tensor import Tensor, no_grad
 from minires.train.config import TrainConfig
@@ -50,6 +50,7 @@ VAL_SIZE = 5000  # the paper's 45k/5k split
 
 
 TRAIN_ERROR_WINDOW = 100  # the paper's training error: the mean over the last 100 mini-batches
+READ_EVERY = {"cpu": 1, "cuda": 50}  # iterations between bringing losses to the host (a GPU waits for each read)
 
 
 class TrainingDiverged(RunError):
@@ -100,14 +101,14 @@ def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: 
     """(error, mean loss) of ``model`` in evaluation mode over the given images."""
     was_training = model.training
     model.eval()
-    correct, loss_sum = 0.0, 0.0
+    wrong, loss_sum = 0, 0.0  # sums stay on the device until the end: no wait for a GPU per batch
     with no_grad():
         for x, y in batches_in_order(images, labels, batch_size, device):
             logits = model(Tensor(x))
-            loss_sum += float(cross_entropy(logits, y, reduction="sum").item())
-            correct += accuracy(logits, y) * len(y)
+            loss_sum = loss_sum + cross_entropy(logits, y, reduction="sum").data
+            wrong = wrong + count_errors(logits, y)
     model.train(was_training)
-    return 1.0 - correct / len(labels), loss_sum / len(labels)
+    return float(wrong) / len(labels), float(loss_sum) / len(labels)
 
 
 # ---------------------------------------------------------------- the run
@@ -268,6 +269,9 @@ class Run:
     recent_errors: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
     recent_losses: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
     saved_threads: int | None = None  # the worker-thread count of the session that wrote the checkpoint
+    unread: list[tuple[int, float, Any, Any, int]] = field(default_factory=list)  # (iteration, lr, loss, wrong, n)
+    last_loss: float = math.nan
+    last_lr: float = math.nan
 
     @classmethod
     def start(cls, config: TrainConfig, out: Path, device: str, state: dict[str, Any] | None) -> Run:
@@ -290,42 +294,63 @@ class Run:
             run.saved_threads = state.get("threads")
         return run
 
-    def step(self, x: Any, y: Any) -> tuple[float, float]:
-        """One SGD iteration on a batch ``x: (N, 3, 32, 32)``, ``y: (N,)``; returns (loss, the lr it used)."""
+    def step(self, x: Any, y: Any) -> None:
+        """One SGD iteration on a batch ``x: (N, 3, 32, 32)``, ``y: (N,)``.
+
+        Its loss and error count stay on the device until ``read()``: on a GPU,
+        reading them at every step would make the host wait for the device.
+        """
         logits = self.model(Tensor(x))
-        loss = cross_entropy(logits, y)
-        loss_value = float(loss.item())
-        if not math.isfinite(loss_value):
-            raise TrainingDiverged(
-                f"the loss became {loss_value} at iteration {self.iteration + 1} (lr {self.schedule.lr():g}); "
-                f"the run stopped, and its last good checkpoint is {self.out / CHECKPOINT}"
-                + ("" if (self.out / CHECKPOINT).exists() else " (none was written yet)")
-            )
+        loss = cross_entropy(logits, y, check_labels=False)  # the labels were checked when the data was read
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         self.iteration += 1
-        self.recent_errors.append(1.0 - accuracy(logits, y))
-        self.recent_losses.append(loss_value)
-        lr = self.schedule.lr()  # the rate this iteration used; step() moves on to the next one's
-        self.schedule.step(train_error=self.train_error())
-        return loss_value, lr
+        self.unread.append((self.iteration, self.schedule.lr(), loss.data, count_errors(logits, y), len(y)))
+        if self.schedule.warming_up:  # the warm-up ends on this iteration's training error: read it now
+            self.read()
+        self.schedule.step(train_error=self.train_error() if self.schedule.warming_up else None)
+
+    def read(self) -> None:
+        """Bring the unread losses and error counts to the host, check them, add them to the windows.
+
+        Raises ``TrainingDiverged`` at the first loss that is NaN or infinite.
+        """
+        if not self.unread:
+            return
+        xp = backend.get_array_module(self.unread[0][2])
+        values = backend.to_numpy(xp.stack([xp.stack([loss.astype(xp.float64), wrong.astype(xp.float64)])
+                                             for _, _, loss, wrong, _ in self.unread]))  # one transfer: (k, 2)
+        for (iteration, lr, _, _, n), (loss, wrong) in zip(self.unread, values):
+            if not math.isfinite(loss):
+                self.unread.clear()
+                raise TrainingDiverged(
+                    f"the loss became {loss} at iteration {iteration} (lr {lr:g}); the run stopped, and its "
+                    f"last good checkpoint is {self.out / CHECKPOINT}"
+                    + ("" if (self.out / CHECKPOINT).exists() else " (none was written yet)")
+                )
+            self.recent_losses.append(float(loss))
+            self.recent_errors.append(float(wrong) / n)
+            self.last_loss, self.last_lr = float(loss), lr
+        self.unread.clear()
 
     def train_error(self) -> float:
-        """The paper's training error: the mean over the last 100 mini-batches."""
-        return sum(self.recent_errors) / len(self.recent_errors)
+        """The paper's training error: the mean over the last 100 mini-batches (those read so far)."""
+        return sum(self.recent_errors) / len(self.recent_errors) if self.recent_errors else math.nan
 
-    def evaluate(self, lr: float, wall_time: float) -> dict[str, Any]:
+    def evaluate(self, wall_time: float) -> dict[str, Any]:
         """A metrics row: training error and loss of the window, evaluation error and loss, lr, time."""
+        self.read()
         name = self.splits.eval_name
         error, loss = evaluate(self.model, self.splits.eval_images, self.splits.eval_labels,
                                self.config.eval_batch_size, self.device)
         return {"iteration": self.iteration, "train_error": self.train_error(),
                 "train_loss": sum(self.recent_losses) / len(self.recent_losses),
-                f"{name}_error": error, f"{name}_loss": loss, "lr": lr, "wall_time": round(wall_time, 2)}
+                f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2)}
 
     def save(self, wall_time: float, finished: bool = False) -> None:
         """Write the checkpoint (atomically): everything needed to continue this run exactly."""
+        self.read()  # also makes sure no NaN reaches a checkpoint
         norm = self.splits.normalizer
         checkpoint.save(self.out / CHECKPOINT, {
             "config": self.config.to_dict(), "model": self.model.state_dict(),
@@ -360,12 +385,15 @@ def _loop(run: Run, stream: TextIO | None, time_limit: float | None) -> dict[str
         return run.elapsed_before + time.perf_counter() - started
 
     with _StopFlag() as stop, open(out / METRICS, "a") as metrics_file:
+        read_every = READ_EVERY.get(run.device, 1)
         for x, y in run.loader.stream(run.iteration, config.iterations):
-            loss, lr = run.step(x, y)
+            run.step(x, y)
             it = run.iteration
-            progress.update(it, loss, run.train_error(), lr)
+            if it % read_every == 0 or it == config.iterations:
+                run.read()
+                progress.update(it, run.last_loss, run.train_error(), run.last_lr)
             if it % config.eval_every == 0 or it == config.iterations:
-                row = run.evaluate(lr, wall_time())
+                row = run.evaluate(wall_time())
                 metrics.append(row)
                 metrics_file.write(json.dumps(row) + "\n")
                 metrics_file.flush()

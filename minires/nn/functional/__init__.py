@@ -3,12 +3,12 @@
     conv       im2col, col2im, conv2d
     pooling    max_pool2d, avg_pool2d, global_avg_pool2d
     batchnorm  batch_norm (fused closed-form backward)
-    loss       log_softmax, cross_entropy, accuracy
+    loss       log_softmax, cross_entropy, accuracy, count_errors
 """
 
 from minires.nn.functional.batchnorm import batch_norm
 from minires.nn.functional.conv import col2im, conv2d, im2col
-from minires.nn.functional.loss import accuracy, cross_entropy, log_softmax
+from minires.nn.functional.loss import accuracy, count_errors, cross_entropy, log_softmax
 from minires.nn.functional.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
 from minires.ops import relu
 from minires.tensor import Tensor
@@ -26,5 +26,5 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 __all__ = [
     "im2col", "col2im", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm",
-    "log_softmax", "cross_entropy", "accuracy", "linear", "relu",
+    "log_softmax", "cross_entropy", "accuracy", "count_errors", "linear", "relu",
 ]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minires import backend
 from minires.backend import get_array_module
 from minires.nn.functional.conv import channel_major_matrix
 from minires.tensor import Function, Tensor
@@ -143,6 +144,14 @@ def batch_norm(
         raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
     rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
     rv = running_var.data if isinstance(running_var, Tensor) else running_var
+    for name, stat in (("running_mean", rm), ("running_var", rv)):
+        if stat is None:
+            continue
+        if backend.device_of(stat) != x.device:
+            raise ValueError(f"batch_norm: {name} is on {backend.device_of(stat)} but the input is on {x.device}; "
+                             f"keep the statistics on the input's device (Module.to moves a layer's buffers)")
+        if tuple(stat.shape) != (c,):
+            raise ValueError(f"batch_norm: {name} should have shape ({c},), got {tuple(stat.shape)}")
     return BatchNormFunction.apply(
         x, weight, bias, running_mean=rm, running_var=rv, training=training, momentum=momentum, eps=eps
     )

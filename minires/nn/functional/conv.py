@@ -188,7 +188,7 @@ def images_per_chunk(xc: Any, rows: int, positions: int) -> int:
     """
     n = xc.shape[1]
     if get_array_module(xc) is not np:
-        return n
+        return max(1, n)  # (an empty batch still needs a step of at least 1)
     return max(1, min(n, CHUNK_FLOATS // (rows * positions)))
 
 

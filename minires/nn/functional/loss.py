@@ -63,26 +63,35 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
 
 
-def _labels_array(labels: Any, logits: Tensor, op: str) -> Any:
+def _labels_array(labels: Any, logits: Tensor, op: str, check_range: bool = True) -> Any:
+    """Labels as an integer array on the logits' device, checked to lie in [0, K).
+
+    The range check reads the labels' minimum and maximum: free for NumPy labels,
+    but for labels on a GPU a wait for the device.  ``check_range=False`` skips it
+    for labels that were checked when they were read (the training loop's).
+    """
     data = labels.data if isinstance(labels, Tensor) else labels
-    data = backend.to_device(np.asarray(data) if backend.device_of(data) == "cpu" else data, logits.device)
+    on_host = backend.device_of(data) == "cpu"
+    data = np.asarray(data) if on_host else data
     n, classes = logits.shape
     if data.ndim != 1 or data.shape[0] != n or data.dtype.kind not in "iu":
         raise ValueError(
             f"{op}: expected {n} integer class labels of shape ({n},), got dtype {data.dtype} shape {tuple(data.shape)}"
         )
-    if n and (int(data.min()) < 0 or int(data.max()) >= classes):
+    if n and (check_range or on_host) and (int(data.min()) < 0 or int(data.max()) >= classes):
         raise ValueError(f"{op}: labels must lie in [0, {classes - 1}], got {int(data.min())}..{int(data.max())}")
-    return data
+    return backend.to_device(data, logits.device)
 
 
-def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean", *, check_labels: bool = True) -> Tensor:
     """Softmax cross-entropy between logits and integer class labels.
 
     Args:
         logits: (N, K) unnormalised scores.
         labels: (N,) integers in [0, K).
         reduction: 'mean' (default), 'sum' or 'none'.
+        check_labels: check that GPU labels lie in [0, K) (a wait for the GPU);
+            NumPy labels are always checked, which costs nothing.
 
     Returns:
         a scalar tensor, or (N,) per-sample losses for reduction='none'.
@@ -91,7 +100,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    labels = _labels_array(labels, logits, "cross_entropy")
+    labels = _labels_array(labels, logits, "cross_entropy", check_labels)
     return CrossEntropy.apply(logits, Tensor(labels), reduction=reduction)
 
 
@@ -99,3 +108,13 @@ def accuracy(logits: Tensor, labels: Any) -> float:
     """Fraction of rows whose largest logit is at the true label."""
     labels = _labels_array(labels, logits, "accuracy")
     return float((logits.data.argmax(axis=1) == labels).mean())
+
+
+def count_errors(logits: Tensor, labels: Any) -> Any:
+    """How many rows' largest logit is not at the true label, as a 0-d array on the logits' device.
+
+    Unlike ``accuracy`` it does not bring the answer to the host, so on a GPU
+    the caller decides when to wait for it (labels are not range-checked).
+    """
+    labels = _labels_array(labels, logits, "count_errors", check_range=False)
+    return (logits.data.argmax(axis=1) != labels).sum()

@@ -47,8 +47,10 @@ class MaxPool2dFunction(Function):
         kh, kw = pair(kernel_size)
         c = x_shape[1]
         g = grad.transpose(1, 0, 2, 3).reshape(c, 1, -1)
-        windows_grad = xp.zeros((c, kh * kw, g.shape[2]), dtype=grad.dtype)
-        xp.put_along_axis(windows_grad, winner[:, None, :], g, axis=1)
+        # each window's gradient goes to its winning offset: a one-hot mask over the kh·kw offsets
+        # (plain broadcasting, where put_along_axis would need NumPy >= 1.15 / CuPy >= 14)
+        is_winner = xp.arange(kh * kw)[None, :, None] == winner[:, None, :]  # (C, kh·kw, N·OH·OW)
+        windows_grad = xp.where(is_winner, g, xp.zeros((), dtype=grad.dtype))
         return (col2im(windows_grad.reshape(c * kh * kw, -1), x_shape, kernel_size, stride, padding),)
 
 
