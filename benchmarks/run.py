@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                          # resnet20 resnet56 resnet110 plain20 plain56
     python -m benchmarks.run --models resnet20 --rounds 3 --json bench.json
+    python -m benchmarks.run --device cuda            # minires on CuPy vs PyTorch on CUDA
 
 Each measurement runs in a fresh process (so peak memory is per configuration);
 minires and PyTorch alternate, round after round, and the table reports the
@@ -22,8 +23,8 @@ from pathlib import Path
 DEFAULT_MODELS = ["resnet20", "resnet56", "resnet110", "plain20", "plain56"]
 
 
-def measure(framework: str, model: str, steps: int) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.step", framework, model, "--steps", str(steps)]
+def measure(framework: str, model: str, steps: int, device: str = "cpu") -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.step", framework, model, "--steps", str(steps), "--device", device]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
@@ -41,6 +42,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model (median reported)")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per process")
     parser.add_argument("--json", help="write all measurements here")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: minires on CuPy against PyTorch on the same GPU")
     parser.add_argument("--ops", action="store_true", help="also print per-op timings (benchmarks.ops)")
     args = parser.parse_args()
     frameworks = ["minires"] + (["torch"] if importlib.util.find_spec("torch") else [])
@@ -49,7 +52,7 @@ def main() -> None:
         results[model] = {f: [] for f in frameworks}
         for r in range(args.rounds):
             for f in frameworks if r % 2 == 0 else reversed(frameworks):
-                results[model][f].append(measure(f, model, args.steps))
+                results[model][f].append(measure(f, model, args.steps, args.device))
                 print(f"  {model} {f} round {r + 1}: {results[model][f][-1]}", file=sys.stderr)
 
     head = (f"{'model':<10} {'train img/s':>12} {'torch':>8} {'ratio':>6} | {'infer img/s':>11} {'torch':>8} "

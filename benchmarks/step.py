@@ -1,11 +1,15 @@
 """Measure one configuration in this process and print one JSON line.
 
     python -m benchmarks.step minires resnet20 --batch 128 --steps 10
+    python -m benchmarks.step torch resnet20 --device cuda
 
 Training: forward + backward + SGD (momentum 0.9, weight decay 1e-4) on random
 CIFAR-shaped data; throughput is the median over ``--steps`` steps after
 ``--warmup`` untimed ones.  Inference: eval mode, no gradients, batch
-``--infer-batch``.  Peak memory is this process's peak resident set size.
+``--infer-batch``.  Peak memory is this process's peak resident set size on the
+CPU; on a GPU, the most device memory held (CuPy's memory pool, PyTorch's
+``max_memory_reserved``).  On a GPU every clock read waits for the device first,
+so a step's time includes all the work it queued.
 """
 
 from __future__ import annotations
@@ -29,72 +33,86 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def median_seconds(fn: object, steps: int, warmup: int) -> float:
-    """Median wall time of ``fn()`` over ``steps`` calls after ``warmup`` untimed ones."""
+def median_seconds(fn: object, steps: int, warmup: int, sync: object = lambda: None) -> float:
+    """Median wall time of ``fn()`` over ``steps`` calls after ``warmup`` untimed ones.
+
+    ``sync()`` is called before each clock read (a GPU's queue must be empty to time it).
+    """
     times = []
     for i in range(warmup + steps):
+        sync()  # type: ignore[operator]
         t = time.perf_counter()
         fn()  # type: ignore[operator]
+        sync()  # type: ignore[operator]
         if i >= warmup:
             times.append(time.perf_counter() - t)
     return statistics.median(times)
 
 
 def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
-                 infer: bool) -> dict:
+                 infer: bool, device: str = "cpu") -> dict:
     import minires
-    from minires import models, optim
+    from minires import backend, models, optim
     from minires.nn.functional import cross_entropy
 
     minires.manual_seed(0)
-    model = models.get(model_name)
+    model = models.get(model_name).to(device)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     rng = np.random.default_rng(0)
-    x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32))
-    y = rng.integers(0, 10, batch)
+    x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32), device=device)
+    y = backend.to_device(rng.integers(0, 10, batch), device)
+    sync, peak_mib = lambda: None, peak_rss_mib
+    if device == "cuda":
+        cupy = backend.cupy_module()
+        sync = cupy.cuda.Device().synchronize
+        peak_mib = lambda: cupy.get_default_memory_pool().total_bytes() / 2**20  # noqa: E731
     def step() -> None:
         opt.zero_grad()
         cross_entropy(model(x), y).backward()
         opt.step()
 
-    result: dict = {}
+    result: dict = {"device": device}
     if train:
-        result["train_img_s"] = batch / median_seconds(step, steps, warmup)
-        result["train_peak_mib"] = peak_rss_mib()
+        result["train_img_s"] = batch / median_seconds(step, steps, warmup, sync)
+        result["train_peak_mib"] = peak_mib()
         result["dtypes"] = sorted({str(p.dtype) for p in model.parameters()})
     if infer:
         model.eval()
-        xi = minires.tensor(rng.standard_normal((infer_batch, 3, 32, 32), dtype=np.float32))
+        xi = minires.tensor(rng.standard_normal((infer_batch, 3, 32, 32), dtype=np.float32), device=device)
         with minires.no_grad():
-            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup)
+            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup, sync)
     return result
 
 
 def torch_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
-               infer: bool) -> dict:
+               infer: bool, device: str = "cpu") -> dict:
     import torch
 
     from benchmarks.torch_models import build
 
     torch.manual_seed(0)
-    model = build(model_name)
+    model = build(model_name).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    x = torch.randn(batch, 3, 32, 32)
-    y = torch.randint(0, 10, (batch,))
+    x = torch.randn(batch, 3, 32, 32, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+    sync, peak_mib = lambda: None, peak_rss_mib
+    if device == "cuda":
+        sync = torch.cuda.synchronize
+        peak_mib = lambda: torch.cuda.max_memory_reserved() / 2**20  # noqa: E731
     def step() -> None:
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
 
-    result: dict = {}
+    result: dict = {"device": device}
     if train:
-        result["train_img_s"] = batch / median_seconds(step, steps, warmup)
-        result["train_peak_mib"] = peak_rss_mib()
+        result["train_img_s"] = batch / median_seconds(step, steps, warmup, sync)
+        result["train_peak_mib"] = peak_mib()
     if infer:
         model.eval()
-        xi = torch.randn(infer_batch, 3, 32, 32)
+        xi = torch.randn(infer_batch, 3, 32, 32, device=device)
         with torch.no_grad():
-            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup)
+            result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup, sync)
     return result
 
 
@@ -108,8 +126,9 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--no-train", action="store_true")
     p.add_argument("--no-infer", action="store_true")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args()
-    args = (a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer)
+    args = (a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer, a.device)
     out = minires_step(*args) if a.framework == "minires" else torch_step(*args)
     out.update(framework=a.framework, model=a.model, batch=a.batch)
     print(json.dumps(out))

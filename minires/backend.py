@@ -34,7 +34,7 @@ def cupy_module() -> ModuleType:
         if not cupy_installed():
             raise RunError(
                 "device 'cuda' needs CuPy, which is not installed; "
-                "install it with: pip install 'minires[gpu]'"
+                "install it with: pip install 'minires[cuda12]' (or 'minires[cuda13]' for CUDA 13)"
             )
         import cupy
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import types
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import minires
-from minires import models, optim
+from minires import backend, checkpoint, models, nn, optim
+from minires.nn import functional as F
 from minires.nn.functional import cross_entropy
 
 
@@ -31,3 +37,167 @@ def test_resnet20_training_step_agrees_between_cpu_and_gpu(device: str) -> None:
     cpu, gpu = one_step("cpu"), one_step("cuda")
     for name in cpu:
         np.testing.assert_allclose(gpu[name], cpu[name], rtol=1e-3, atol=1e-4, err_msg=name)
+
+
+# ---------------------------------------------------------------- mixed devices, caught on any machine
+#
+# ``FakeGpuArray`` is a NumPy array that minires' backend takes for a CuPy one, so the checks
+# that keep devices apart can be tested without a GPU.  Only the checks: computing on it is
+# not supported.
+
+
+class FakeGpuArray(np.ndarray):
+    def get(self) -> np.ndarray:  # CuPy's device -> host copy
+        return np.asarray(self)
+
+
+@pytest.fixture
+def on_fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Callable[[object], FakeGpuArray]:
+    fake_cupy = types.SimpleNamespace(
+        ndarray=FakeGpuArray, float64=np.float64,
+        asarray=lambda a, dtype=None: np.array(a, dtype=dtype).view(FakeGpuArray),
+    )
+    monkeypatch.setattr(backend, "_cupy", fake_cupy)
+    return lambda values: np.array(values).view(FakeGpuArray)
+
+
+def test_fake_gpu_arrays_are_seen_as_cuda(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    assert backend.device_of(on_fake_gpu([1.0])) == "cuda" and backend.device_of(np.ones(1)) == "cpu"
+
+
+def test_batch_norm_refuses_statistics_on_another_device(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    x = minires.randn(4, 2, 3, 3)
+    with pytest.raises(ValueError, match="running_mean is on cuda but the input is on cpu"):
+        F.batch_norm(x, on_fake_gpu([0.0, 0.0]), np.ones(2), minires.ones(2), minires.zeros(2), training=False)
+
+
+def test_indexing_with_an_index_on_another_device_is_refused(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    with pytest.raises(RuntimeError, match="the index is on cuda but the tensor is on cpu"):
+        minires.randn(5)[on_fake_gpu([0, 2])]
+
+
+def test_backward_refuses_a_gradient_on_another_device(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    x = minires.randn(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="gradient is on cuda but the tensor is on cpu"):
+        y.backward(on_fake_gpu(np.ones(3, np.float32)))
+
+
+def test_momentum_buffers_follow_a_moved_parameter(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    p = minires.randn(3, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = minires.ones(3)
+    opt.step()  # the buffer is made on the CPU
+    p.data, p.grad = on_fake_gpu(p.data), minires.Tensor(on_fake_gpu(np.ones(3, np.float32)))  # as .to("cuda")
+    opt.step()
+    assert isinstance(opt.state[0]["momentum_buffer"], FakeGpuArray)
+
+
+def test_state_dict_values_on_another_device_are_loaded(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+    layer = nn.Linear(2, 2)
+    state = {k: on_fake_gpu(np.full(v.shape, 0.5, np.float32)) for k, v in layer.state_dict().items()}
+    layer.load_state_dict(state)
+    assert type(layer.weight.data) is np.ndarray and np.all(layer.weight.data == 0.5)
+
+
+# ---------------------------------------------------------------- each path, on every device
+
+
+def test_batch_norm_eval_mode_with_running_statistics(device: str) -> None:
+    bn = nn.BatchNorm2d(3).to(device)
+    x = minires.tensor(np.random.default_rng(0).standard_normal((8, 3, 4, 4)).astype(np.float32), device=device)
+    bn(x)  # one training step moves the running statistics
+    bn.eval()
+    y = bn(x).numpy()
+    mean, var = (backend.to_numpy(b.data) for b in (bn.running_mean, bn.running_var))
+    expected = (x.numpy() - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_convolution_across_changing_batch_sizes(device: str) -> None:
+    conv = nn.Conv2d(3, 4, 3, padding=1).to(device)
+    rng = np.random.default_rng(1)
+    for n in (5, 1, 8, 0, 3):
+        x = rng.standard_normal((n, 3, 6, 6)).astype(np.float32)
+        y = conv(minires.tensor(x, device=device))
+        assert y.shape == (n, 4, 6, 6) and y.device == device
+        if n:
+            first = conv(minires.tensor(x[:1], device=device)).numpy()
+            np.testing.assert_allclose(y.numpy()[:1], first, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_imagenet_network_forward_and_backward(device: str) -> None:
+    model = models.resnet18().to(device)  # conv 7×7 stride 2, max pool, bottleneck-free stages, avg pool
+    x = minires.tensor(np.random.default_rng(2).standard_normal((2, 3, 64, 64)).astype(np.float32), device=device)
+    loss = cross_entropy(model(x), [1, 2])
+    loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and g.device == device and np.isfinite(g.numpy()).all() for g in grads)
+
+
+def test_max_pool_forward_and_backward(device: str) -> None:
+    x = minires.tensor(np.arange(32, dtype=np.float32).reshape(1, 2, 4, 4), device=device, requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.numpy()[0, 0], [[5, 7], [13, 15]])
+    assert x.grad.numpy().sum() == 8 and x.grad.numpy()[0, 0, 1, 1] == 1
+
+
+def test_checkpoint_of_a_model_and_optimizer_on_the_device(device: str, tmp_path: Path) -> None:
+    model = models.get("resnet8").to(device)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = minires.tensor(np.random.default_rng(3).standard_normal((4, 3, 32, 32)).astype(np.float32), device=device)
+    cross_entropy(model(x), [0, 1, 2, 3]).backward()
+    opt.step()
+    checkpoint.save(tmp_path / "c.npz", {"model": model.state_dict(), "optimizer": opt.state_dict()})
+    state = checkpoint.load(tmp_path / "c.npz")
+    again = models.get("resnet8").to(device)
+    again.load_state_dict(state["model"])
+    opt2 = optim.SGD(again.parameters(), lr=0.1, momentum=0.9)
+    opt2.load_state_dict(state["optimizer"])
+    for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert b.device == device
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    assert backend.device_of(opt2.state[0]["momentum_buffer"]) == device
+
+
+def test_module_to_then_load_state_dict(device: str) -> None:
+    source = models.get("resnet8")
+    target = models.get("resnet8").to(device)
+    target.load_state_dict(source.state_dict())
+    assert all(p.device == device for p in target.parameters())
+    np.testing.assert_array_equal(target.conv1.weight.numpy(), source.conv1.weight.numpy())
+
+
+@pytest.mark.slow
+def test_training_pauses_and_resumes_exactly(device: str, tmp_path: Path) -> None:
+    from minires.train import TrainConfig, train
+
+    def cfg(out: str) -> TrainConfig:
+        return TrainConfig(model="resnet8", data="sample", device=device, out=str(tmp_path / out), batch_size=16,
+                           iterations=6, milestones=[4], eval_every=3, checkpoint_every=3, eval_subset=100)
+
+    quiet = open(os.devnull, "w")
+    whole = train(cfg("whole"), stream=quiet)
+    assert train(cfg("paused"), stream=quiet, time_limit=0.0)["status"] == "paused"
+    resumed = train(cfg("paused"), resume=True, stream=quiet)
+    assert resumed["test_error"] == whole["test_error"]
+    a, b = (checkpoint.load(tmp_path / r / "checkpoint.npz")["model"] for r in ("whole", "paused"))
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.slow
+def test_evaluation_responses_and_the_cli_on_the_device(device: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "resnet8", "--data", "sample", "--device", device, "--out", str(run),
+                 "--batch-size", "16", "--iterations", "2", "--milestones", "1", "--eval-every", "2",
+                 "--eval-subset", "50"]) == 0
+    assert main(["eval", str(run), "--device", device]) == 0
+    assert "test error" in capsys.readouterr().out
+    assert main(["responses", str(run), "--out", str(tmp_path / "fig7"), "--limit", "50", "--device", device]) == 0
+    assert (tmp_path / "fig7" / "responses.json").exists()
