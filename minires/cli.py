@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import minires
 from minires import backend
+from minires.data import cifar
 from minires.errors import MiniresError
 
 if TYPE_CHECKING:
@@ -44,10 +45,25 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _download(args: argparse.Namespace) -> int:
+    """Fetch the official CIFAR-10 archive (MD5-checked) into a folder."""
+    from minires.data import download
+
+    path = download(args.dir, md5=None if args.no_md5 else args.md5, url=args.url)
+    print(f"CIFAR-10 is at {path}" + ("" if args.dir is None else f"; use it with --data {args.dir}"))
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     """Train a network with the paper's recipe (every value overridable)."""
+    from minires.data import download, locate
     from minires.train import train
 
+    if args.download and args.data != "sample":
+        try:
+            locate(args.data)
+        except FileNotFoundError:
+            download(args.data)
     config = _recipe(args, out=args.out or f"runs/{args.model}")
     result = train(config, resume=args.resume, time_limit=args.time_limit)
     return 130 if result["status"] == "interrupted" else 0
@@ -63,6 +79,32 @@ def _eval(args: argparse.Namespace) -> int:
     error, loss = evaluate(model, images, labels, 500, device)
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
           f"(loss {loss:.4f}) on {len(labels):,} images")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    """Draw the error and loss curves of one or more run folders."""
+    import json
+    from pathlib import Path
+
+    from minires.errors import InputError
+    from minires.experiments.plots import plot_runs
+    from minires.train import CONFIG, METRICS
+
+    runs, milestones = {}, set()
+    for folder in map(Path, args.runs):
+        if (folder / CONFIG).is_file():
+            milestones.update(json.loads((folder / CONFIG).read_text()).get("milestones", []))
+        file = folder / METRICS
+        if not file.is_file():
+            raise InputError(f"{folder}: expected a run folder holding {METRICS}, found none")
+        rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+        if not rows:
+            raise InputError(f"{file} has no evaluations yet; plot it after the first one")
+        runs[folder.name if folder.name not in runs else str(folder)] = rows
+    out = Path(args.out) if args.out else (Path(args.runs[0]) / "curves" if len(args.runs) == 1 else Path("curves"))
+    written = plot_runs(runs, out, title=args.title, milestones=sorted(milestones))
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -137,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(func=_demo)
 
+    dl = sub.add_parser("download", help="download CIFAR-10 (163 MB, MD5-checked)",
+                        description="Download the official CIFAR-10 archive (cifar-10-python.tar.gz) with a progress "
+                        "line; it is written under a temporary name and kept only when complete and its MD5 matches.")
+    dl.add_argument("dir", nargs="?", help="folder to put it in (default ~/.cache/minires, where train looks)")
+    dl.add_argument("--url", default=cifar.URL, help="a mirror (default: the official address)")
+    dl.add_argument("--md5", default=cifar.OFFICIAL_MD5, help="expected MD5 (default: the official archive's)")
+    dl.add_argument("--no-md5", action="store_true", help="skip the checksum (a mirror with a rebuilt archive)")
+    dl.set_defaults(func=_download)
+
     summary = sub.add_parser("summary", help="layers, parameters and multiply-adds of a network")
     summary.add_argument("model", help="a registered name, e.g. resnet20, plain56, resnet50")
     summary.add_argument("--totals", action="store_true", help="print the totals only")
@@ -150,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", help="run folder (default runs/MODEL)")
     tr.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     tr.add_argument("--time-limit", type=float, help="stop cleanly with a checkpoint after this many seconds")
+    tr.add_argument("--download", action="store_true",
+                    help="download CIFAR-10 first if it is not found (into --data DIR, else ~/.cache/minires)")
     add_recipe_arguments(tr)
     tr.set_defaults(func=_train)
 
@@ -179,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     resp.add_argument("--limit", type=int, help="use only the first N test images")
     resp.add_argument("--device", default="cpu")
     resp.set_defaults(func=_responses)
+
+    pl = sub.add_parser("plot", help="training and test curves of run folders (PNG + SVG)",
+                        description="Error and loss against iterations, training dashed and evaluation bold as in "
+                        "the paper, for one or more run folders (also while they train).")
+    pl.add_argument("runs", nargs="+", help="run folders")
+    pl.add_argument("--out", help="file stem (default: RUN/curves for one run, ./curves for several)")
+    pl.add_argument("--title", help="a title above the plot")
+    pl.set_defaults(func=_plot)
 
     ev = sub.add_parser("eval", help="test error of a trained checkpoint")
     ev.add_argument("checkpoint", help="a run folder or its checkpoint.npz")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import http.server
+import io
 import pickle
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +16,8 @@ import pytest
 from cifar_files import batch_bytes, write_cifar
 
 from minires import data
+from minires.data import CifarFormatError, download, load_cifar10, locate
+from minires.errors import RunError
 
 
 def test_round_trip_folder_and_archive(tmp_path: Path) -> None:
@@ -40,7 +48,7 @@ def test_search_order_env_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "nocache"))
     assert data.locate() == tmp_path / "env" / "cifar-10-batches-py"
     monkeypatch.delenv("MINIRES_DATA")
-    with pytest.raises(FileNotFoundError, match="build_cifar10.py"):
+    with pytest.raises(FileNotFoundError, match="minires download"):
         data.locate()
     with pytest.raises(FileNotFoundError, match="does not exist"):
         data.locate(tmp_path / "nowhere")
@@ -95,6 +103,82 @@ def test_download_offline_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyP
         raise OSError("network unreachable")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    with pytest.raises(RuntimeError, match="could not download.*supply CIFAR-10"):
+    with pytest.raises(RuntimeError, match="could not download.*point --data"):
         data.download(tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- download, against a local server
+
+
+class _Archive(http.server.BaseHTTPRequestHandler):
+    """Serves ``blob`` at any path; ``cut`` > 0 sends only that many bytes, then closes the connection."""
+
+    blob = b""
+    cut = 0
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.blob)))
+        self.end_headers()
+        self.wfile.write(self.blob[: self.cut] if self.cut else self.blob)
+        if self.cut:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, type[_Archive]]]:
+    archive = write_cifar(tmp_path / "made", per_batch=12, test=20, archive=True)
+    handler = type("Handler", (_Archive,), {"blob": archive.read_bytes(), "cut": 0})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/cifar-10-python.tar.gz", handler
+    httpd.shutdown()
+
+
+def test_download_checks_md5_and_writes_atomically(server: tuple[str, type[_Archive]], tmp_path: Path) -> None:
+    url, handler = server
+    progress = io.StringIO()
+    path = download(tmp_path / "data", md5=hashlib.md5(handler.blob).hexdigest(), url=url, stream=progress)
+    assert path.read_bytes() == handler.blob and "100.0%" in progress.getvalue()
+    assert load_cifar10(tmp_path / "data", "test")[0].shape == (20, 3, 32, 32)
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["cifar-10-python.tar.gz"]
+
+
+def test_download_with_a_wrong_checksum_keeps_nothing(server: tuple[str, type[_Archive]], tmp_path: Path) -> None:
+    url, _ = server
+    with pytest.raises(CifarFormatError, match=r"has MD5 \w+, expected 0+ .*nothing was kept"):
+        download(tmp_path / "data", md5="0" * 32, url=url, stream=io.StringIO())
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_an_interrupted_download_keeps_nothing(server: tuple[str, type[_Archive]], tmp_path: Path) -> None:
+    url, handler = server
+    handler.cut = len(handler.blob) // 2
+    with pytest.raises(RunError, match="stopped after"):
+        download(tmp_path / "data", md5=None, url=url, stream=io.StringIO())
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_offline_download_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(RunError, match="could not download .*Connection refused.*point --data"):
+        download(tmp_path / "data", url=f"http://127.0.0.1:{port}/x.tar.gz", timeout=5, stream=io.StringIO())
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_cli_download_then_train_finds_it(server: tuple[str, type[_Archive]], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.cli import main
+
+    url, _ = server
+    assert main(["download", str(tmp_path / "data"), "--url", url, "--no-md5"]) == 0
+    assert "use it with --data" in capsys.readouterr().out
+    assert locate(tmp_path / "data").name == "cifar-10-python.tar.gz"

@@ -59,3 +59,17 @@ def test_loader_errors() -> None:
         BatchLoader(np.zeros((3, 3, 4, 4)), np.zeros(2), 2)
     with pytest.raises(ValueError, match="batch_size must be in 1..3"):
         BatchLoader(np.zeros((3, 3, 4, 4)), np.zeros(3), 5)
+
+
+def test_for_loop_gives_one_epoch_and_len_counts_it() -> None:
+    images = np.random.default_rng(0).integers(0, 255, (10, 3, 32, 32)).astype(np.float32)
+    labels = np.arange(10)
+    loader = BatchLoader(images, labels, batch_size=3, seed=4)
+    assert len(loader) == 3  # 10 // 3: the incomplete batch is dropped
+    first = [y.tolist() for _, y in loader]
+    second = [y.tolist() for _, y in loader]
+    assert len(first) == len(second) == 3 and first != second  # a new shuffle each epoch
+    streamed = [y.tolist() for _, y in loader.stream(0, 6)]
+    assert streamed == first + second
+    loader.epoch = 0
+    assert [y.tolist() for _, y in loader] == first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -91,19 +92,19 @@ def test_killed_and_resumed_run_ends_bitwise_equal(tiny_data: Path, tmp_path: Pa
 def test_ctrl_c_saves_and_resume_continues(tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from minires.train import trainer
 
-    original = trainer.Progress.update
+    original = trainer.PrintProgress.on_step
 
-    def interrupt_at_5(self, iteration, *args):  # noqa: ANN001, ANN202
-        original(self, iteration, *args)
-        if iteration == 5:
+    def interrupt_at_5(self, run):  # noqa: ANN001, ANN202
+        original(self, run)
+        if run.iteration == 5:
             os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(trainer.Progress, "update", interrupt_at_5)
+    monkeypatch.setattr(trainer.PrintProgress, "on_step", interrupt_at_5)
     out = tmp_path / "run"
     result = train(config(tiny_data, out), stream=open(os.devnull, "w"))
     assert result == {"status": "interrupted", "iteration": 5}
     assert checkpoint.load(out / "checkpoint.npz")["iteration"] == 5
-    monkeypatch.setattr(trainer.Progress, "update", original)
+    monkeypatch.setattr(trainer.PrintProgress, "on_step", original)
     assert train(config(tiny_data, out), resume=True, stream=open(os.devnull, "w"))["iteration"] == 12
 
 
@@ -258,3 +259,47 @@ def test_reading_losses_every_few_steps_changes_nothing(tiny_data: Path, tmp_pat
     rows = [(tmp_path / r / "metrics.jsonl").read_text() for r in "ab"]
     assert [json.loads(x)["train_error"] for x in rows[0].splitlines()] == \
         [json.loads(x)["train_error"] for x in rows[1].splitlines()]
+
+
+def test_callbacks_see_start_steps_evaluations_and_end(tiny_data: Path, tmp_path: Path) -> None:
+    from minires.train.callbacks import Callback
+
+    class Recorder(Callback):
+        def __init__(self) -> None:
+            self.events: list[tuple] = []
+
+        def on_start(self, run):  # noqa: ANN001, ANN202
+            self.events.append(("start", run.iteration))
+
+        def on_step(self, run):  # noqa: ANN001, ANN202
+            self.events.append(("step", run.iteration, run.last_lr))
+
+        def on_evaluate_progress(self, run, done, total):  # noqa: ANN001, ANN202
+            self.events.append(("evaluating", done, total))
+
+        def on_evaluate(self, run, row):  # noqa: ANN001, ANN202
+            self.events.append(("evaluate", row["iteration"]))
+
+        def on_end(self, run, result):  # noqa: ANN001, ANN202
+            self.events.append(("end", result["status"]))
+
+    recorder = Recorder()
+    log = io.StringIO()
+    train(config(tiny_data, tmp_path / "run", eval_batch_size=20), stream=log, callbacks=[recorder])
+    events = recorder.events
+    assert events[0] == ("start", 0) and events[-1] == ("end", "finished")
+    assert [e[1] for e in events if e[0] == "step"] == list(range(1, 13))
+    assert [e[1] for e in events if e[0] == "evaluate"] == [4, 8, 12]
+    assert ("evaluating", 40, 50) in events and ("evaluating", 50, 50) in events
+    text = log.getvalue()
+    assert "plan: 12 iterations of 8 images" in text and "3 evaluations on 50 test images" in text
+
+
+def test_plot_command_draws_a_run(tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.cli import main
+
+    train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    assert main(["plot", str(tmp_path / "run")]) == 0
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 10_000 and (tmp_path / "run" / "curves.svg").exists()
+    assert main(["plot", str(tmp_path)]) == 2  # not a run folder
+    assert "expected a run folder holding metrics.jsonl" in capsys.readouterr().err

@@ -17,13 +17,17 @@ a folder holding ``cifar-10-batches-py/``, that folder itself, or the
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import pickle
+import sys
 import tarfile
+import tempfile
+import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -37,9 +41,8 @@ TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILES = ("test_batch",)
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 HOW_TO_SUPPLY = (
-    "supply CIFAR-10 in its official Python layout with --data DIR or $MINIRES_DATA "
-    "(a folder holding cifar-10-batches-py/ or cifar-10-python.tar.gz); on this project's machines, "
-    "build it with: python ../shared/data/build_cifar10.py DIR"
+    "get it with 'minires download' (163 MB, into ~/.cache/minires) or 'minires train --download ...', "
+    "or point --data DIR or $MINIRES_DATA at a folder holding cifar-10-batches-py/ or cifar-10-python.tar.gz"
 )
 
 
@@ -175,32 +178,54 @@ def load_sample(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def download(dest: str | os.PathLike[str] | None = None, md5: str | None = OFFICIAL_MD5, timeout: float = 30) -> Path:
-    """Fetch the official archive into ``dest`` (default: the cache), with a progress bar.
+def download(dest: str | os.PathLike[str] | None = None, md5: str | None = OFFICIAL_MD5, timeout: float = 30,
+             url: str = URL, stream: TextIO | None = None) -> Path:
+    """Fetch the official archive into ``dest`` (default: the cache folder), showing progress.
 
-    ``md5=None`` skips the checksum (for mirrors or rebuilt copies).  Offline,
-    it fails fast with a message saying how to supply the files instead.
+    The archive (163 MB) is written to a temporary file beside its destination and renamed
+    into place only once it is complete and its MD5 matches, so an interrupted or corrupted
+    transfer never leaves a file that looks like the data set.  An archive already there is
+    kept.  ``md5=None`` skips the checksum (for mirrors or rebuilt copies); ``url`` picks a mirror.
+
+    Returns:
+        the path of ``cifar-10-python.tar.gz``, ready for ``--data``.
     """
-    from minires.checkpoint import atomic_write_bytes
-
-    dest = Path(dest) if dest is not None else default_cache()
+    dest = Path(dest).expanduser() if dest is not None else default_cache()
     target = dest / ARCHIVE
     if target.exists():
         return target
+    stream = stream or sys.stderr
     try:
-        with urllib.request.urlopen(URL, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length", 0))
-            chunks, done = [], 0
-            while chunk := response.read(1 << 20):
-                chunks.append(chunk)
-                done += len(chunk)
-                if total:
-                    print(f"\rdownloading CIFAR-10: {done / total:6.1%} of {total / 1e6:.0f} MB", end="", flush=True)
-            print()
+        dest.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise RunError(f"could not download {URL} ({err}); {HOW_TO_SUPPLY}") from None
-    blob = b"".join(chunks)
-    if md5 is not None and hashlib.md5(blob).hexdigest() != md5:
-        raise CifarFormatError(f"downloaded archive has MD5 {hashlib.md5(blob).hexdigest()}, expected {md5}")
-    atomic_write_bytes(target, blob)
+        raise InputError(f"cannot create the download folder {dest} ({err.strerror or err})") from None
+    fd, tmp = tempfile.mkstemp(prefix=f".{ARCHIVE}.", suffix=".tmp", dir=dest)
+    digest, done, started = hashlib.md5(), 0, time.perf_counter()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                rate = done / max(time.perf_counter() - started, 1e-9) / 1e6
+                shown = f"{done / total:6.1%} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+                stream.write(f"\rdownloading CIFAR-10: {shown}, {rate:.1f} MB/s")
+                stream.flush()
+            stream.write("\n")
+            if total and done != total:
+                raise RunError(f"the download of {url} stopped after {done:,} of {total:,} bytes; run it again")
+        if md5 is not None and digest.hexdigest() != md5:
+            raise CifarFormatError(f"the file downloaded from {url} has MD5 {digest.hexdigest()}, expected {md5} "
+                                   f"(a damaged transfer or another file); nothing was kept")
+        os.replace(tmp, target)
+    except http.client.IncompleteRead as err:
+        raise RunError(f"the download of {url} stopped after {done + len(err.partial):,} bytes (the connection "
+                       f"closed early); nothing was kept, run it again") from None
+    except (OSError, http.client.HTTPException) as err:
+        reason = getattr(err, "reason", None) or getattr(err, "strerror", None) or err
+        raise RunError(f"could not download {url} ({reason}); without internet, copy {ARCHIVE} from a machine "
+                       f"that has it and point --data DIR (or $MINIRES_DATA) at its folder") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return target

@@ -50,6 +50,7 @@ class BatchLoader:
         self.images, self.labels = images, labels
         self.batch_size, self.seed, self.augment, self.shuffle, self.device = batch_size, seed, augment, shuffle, device
         self.batches_per_epoch = len(images) // batch_size
+        self.epoch = 0  # the epoch the next ``for x, y in loader`` gives
 
     def batch(self, iteration: int) -> tuple[Any, Any]:
         """The batch used at ``iteration`` (0-based), on the loader's device."""
@@ -65,6 +66,25 @@ class BatchLoader:
     def stream(self, start: int, stop: int, prefetch: int = 2) -> Iterator[tuple[Any, Any]]:
         """Batches for iterations ``start .. stop-1``, prepared ``prefetch`` ahead in a thread."""
         return prefetched((self.batch(i) for i in range(start, stop)), prefetch)
+
+    def __len__(self) -> int:
+        """Batches in one epoch (the incomplete last batch is dropped)."""
+        return self.batches_per_epoch
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        """One epoch of batches, as with a PyTorch ``DataLoader``; each ``for`` loop starts the next epoch.
+
+        The epoch a loop will give is ``self.epoch`` (0 first); set it to repeat or skip
+        epochs.  Its batches are exactly those of ``stream`` for the same iterations.
+
+        Example:
+            >>> for epoch in range(2):
+            ...     for x, y in loader:          # len(loader) batches of (B, 3, 32, 32), (B,)
+            ...         train_step(x, y)
+        """
+        first = self.epoch * self.batches_per_epoch
+        self.epoch += 1
+        return self.stream(first, first + self.batches_per_epoch)
 
 
 def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:

@@ -26,6 +26,7 @@ import signal
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,9 +42,10 @@ from minires.nn import Module
 from minires.nn.functional import count_errors, cross_entropy
 from minires.optim import SGD, LRSchedule, split_weight_decay
 from minires.tensor import Tensor, no_grad
+from minires.train.callbacks import Callback
 from minires.train.config import TrainConfig
 from minires.train.lock import RunLock
-from minires.train.progress import Progress, format_duration
+from minires.train.progress import PrintProgress
 
 CONFIG, METRICS, CHECKPOINT, RESULT = "config.json", "metrics.jsonl", "checkpoint.npz", "result.json"
 VAL_SIZE = 5000  # the paper's 45k/5k split
@@ -97,16 +99,24 @@ def load_splits(config: TrainConfig) -> Splits:
 
 
 def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: int = 500,
-             device: str = "cpu") -> tuple[float, float]:
-    """(error, mean loss) of ``model`` in evaluation mode over the given images."""
+             device: str = "cpu", progress: Callable[[int, int], None] | None = None) -> tuple[float, float]:
+    """(error, mean loss) of ``model`` in evaluation mode over the given images.
+
+    Args:
+        images: (N, 3, H, W) normalised float32; labels: (N,) integers.
+        progress: called as ``progress(done, N)`` after each batch.
+    """
     was_training = model.training
     model.eval()
-    wrong, loss_sum = 0, 0.0  # sums stay on the device until the end: no wait for a GPU per batch
+    wrong, loss_sum, done = 0, 0.0, 0  # sums stay on the device until the end: no wait for a GPU per batch
     with no_grad():
         for x, y in batches_in_order(images, labels, batch_size, device):
             logits = model(Tensor(x))
             loss_sum = loss_sum + cross_entropy(logits, y, reduction="sum").data
             wrong = wrong + count_errors(logits, y)
+            done += len(y)
+            if progress is not None:
+                progress(done, len(labels))
     model.train(was_training)
     return float(wrong) / len(labels), float(loss_sum) / len(labels)
 
@@ -197,7 +207,7 @@ class _StopFlag:
 
 
 def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = None,
-          time_limit: float | None = None) -> dict[str, Any]:
+          time_limit: float | None = None, callbacks: Sequence[Callback] = ()) -> dict[str, Any]:
     """Train ``config.model`` as the config says; returns the run's result.
 
     Args:
@@ -205,6 +215,8 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         resume: continue the run saved in ``config.out`` (a finished run is
             returned as it is; a folder without a checkpoint starts fresh).
         stream: where progress goes (default stdout).
+        callbacks: more observers of the run (``minires.train.callbacks``), after
+            the progress printer; e.g. ``LivePlot()`` in a notebook.
         time_limit: stop cleanly (checkpoint saved, status 'paused') once this
             many seconds have passed in this call; resume later with ``resume=True``.
 
@@ -230,13 +242,13 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         saved.device, saved.out = device, str(out)
         ignored = [k for k, v in config.to_dict().items() if k not in ("device", "out") and saved.to_dict()[k] != v]
         if ignored:
-            Progress(1, 1, stream=stream).message(
+            PrintProgress(stream).message(
                 f"resuming with the run's saved settings; ignoring the different values given for {ignored}"
             )
         config = saved
         if state.get("finished") and (out / RESULT).exists():  # else: rebuild result.json below
             result = json.loads((out / RESULT).read_text())
-            Progress(1, 1, stream=stream).message(
+            PrintProgress(stream).message(
                 f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
                 + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
             )
@@ -245,7 +257,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
     run = Run.start(config, out, device, state)
     # 2. the run folder is ours (locked) from here on
     with RunLock(out):
-        return _loop(run, stream, time_limit)
+        return _loop(run, [PrintProgress(stream), *callbacks], time_limit)
 
 
 @dataclass
@@ -338,12 +350,12 @@ class Run:
         """The paper's training error: the mean over the last 100 mini-batches (those read so far)."""
         return sum(self.recent_errors) / len(self.recent_errors) if self.recent_errors else math.nan
 
-    def evaluate(self, wall_time: float) -> dict[str, Any]:
+    def evaluate(self, wall_time: float, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """A metrics row: training error and loss of the window, evaluation error and loss, lr, time."""
         self.read()
         name = self.splits.eval_name
         error, loss = evaluate(self.model, self.splits.eval_images, self.splits.eval_labels,
-                               self.config.eval_batch_size, self.device)
+                               self.config.eval_batch_size, self.device, progress)
         return {"iteration": self.iteration, "train_error": self.train_error(),
                 "train_loss": sum(self.recent_losses) / len(self.recent_losses),
                 f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2)}
@@ -362,28 +374,30 @@ class Run:
         })
 
 
-def _loop(run: Run, stream: TextIO | None, time_limit: float | None) -> dict[str, Any]:
-    """Train ``run`` to its end (or its time limit, or Ctrl-C), logging, evaluating and checkpointing."""
-    config, out, eval_name = run.config, run.out, run.splits.eval_name
+def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> dict[str, Any]:
+    """Train ``run`` to its end (or its time limit, or Ctrl-C), evaluating and checkpointing; tell ``callbacks``."""
+    config, out = run.config, run.out
     config.save(out / CONFIG)
     metrics = _read_metrics(out / METRICS, run.iteration)
     atomic_write_bytes(out / METRICS, "".join(json.dumps(r) + "\n" for r in metrics).encode())
-
-    progress = Progress(config.iterations, config.batch_size, start=run.iteration, stream=stream)
     threads = minires.get_num_threads()
-    if run.iteration:
-        progress.message(f"resuming {config.model} in {out} at iteration {run.iteration}")
-        if run.saved_threads not in (None, threads):
-            progress.message(f"note: this run was saved with {run.saved_threads} worker threads and resumes with "
-                             f"{threads}; it stays correct, but is no longer bitwise equal to an unbroken run")
-    else:
-        progress.message(f"training {config.model} ({run.model.num_parameters():,} parameters) on "
-                         f"{len(run.splits.train_labels):,} images, {run.device}; {run.schedule}")
-    started = time.perf_counter()
+    for cb in callbacks:
+        cb.on_start(run)
+    if run.iteration and run.saved_threads not in (None, threads):
+        for cb in callbacks:
+            if isinstance(cb, PrintProgress):
+                cb.message(f"note: this run was saved with {run.saved_threads} worker threads and resumes with "
+                           f"{threads}; it stays correct, but is no longer bitwise equal to an unbroken run")
+    started, first_iteration = time.perf_counter(), run.iteration
 
     def wall_time() -> float:
         return run.elapsed_before + time.perf_counter() - started
 
+    def show_evaluation(done: int, total: int) -> None:
+        for cb in callbacks:
+            cb.on_evaluate_progress(run, done, total)
+
+    status = "finished"
     with _StopFlag() as stop, open(out / METRICS, "a") as metrics_file:
         read_every = READ_EVERY.get(run.device, 1)
         for x, y in run.loader.stream(run.iteration, config.iterations):
@@ -391,35 +405,40 @@ def _loop(run: Run, stream: TextIO | None, time_limit: float | None) -> dict[str
             it = run.iteration
             if it % read_every == 0 or it == config.iterations:
                 run.read()
-                progress.update(it, run.last_loss, run.train_error(), run.last_lr)
+                for cb in callbacks:
+                    cb.on_step(run)
             if it % config.eval_every == 0 or it == config.iterations:
-                row = run.evaluate(wall_time())
+                row = run.evaluate(wall_time(), show_evaluation)
                 metrics.append(row)
                 metrics_file.write(json.dumps(row) + "\n")
                 metrics_file.flush()
-                progress.message(f"iter {it}: train error {row['train_error']:.2%}, "
-                                 f"{eval_name} error {row[f'{eval_name}_error']:.2%}")
+                for cb in callbacks:
+                    cb.on_evaluate(run, row)
             if it % config.checkpoint_every == 0 or it == config.iterations:
                 run.save(wall_time(), finished=it == config.iterations)
             out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
             if (stop.requested or out_of_time) and it < config.iterations:
                 run.save(wall_time())
                 status = "interrupted" if stop.requested else "paused"
-                progress.message(f"{status}: saved {out / CHECKPOINT} at iteration {it}; continue with --resume")
-                return {"status": status, "iteration": it}
+                break
 
-    last = metrics[-1] if metrics else {}
-    result = {
-        "status": "finished", "model": config.model, "iteration": run.iteration,
-        "train_error": last.get("train_error"), f"{eval_name}_error": last.get(f"{eval_name}_error"),
-        "wall_time": round(wall_time(), 1), "params": run.model.num_parameters(),
-        "images_per_second": round(progress.images_per_second(run.iteration), 1), "threads": threads,
-    }
-    atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
-    progress.message(
-        f"done: {config.model}, {run.iteration} iterations in {format_duration(result['wall_time'])}; "
-        f"final training error {result['train_error']:.2%}, {eval_name} error {result[f'{eval_name}_error']:.2%}"
-    )
+    if status != "finished":
+        result: dict[str, Any] = {"status": status, "iteration": run.iteration}
+    else:
+        name = run.splits.eval_name
+        last = metrics[-1] if metrics else {}
+        seconds = time.perf_counter() - started
+        result = {
+            "status": "finished", "model": config.model, "iteration": run.iteration,
+            "train_error": last.get("train_error"), f"{name}_error": last.get(f"{name}_error"),
+            "wall_time": round(wall_time(), 1), "params": run.model.num_parameters(),
+            "images_per_second": round((run.iteration - first_iteration) * config.batch_size / seconds, 1)
+            if seconds > 0 else 0.0,
+            "threads": threads,
+        }
+        atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
+    for cb in callbacks:
+        cb.on_end(run, result)
     return result
 
 
