@@ -303,3 +303,16 @@ def test_plot_command_draws_a_run(tiny_data: Path, tmp_path: Path, capsys: pytes
     assert (tmp_path / "run" / "curves.png").stat().st_size > 10_000 and (tmp_path / "run" / "curves.svg").exists()
     assert main(["plot", str(tmp_path)]) == 2  # not a run folder
     assert "expected a run folder holding metrics.jsonl" in capsys.readouterr().err
+
+
+def test_resume_may_read_the_data_from_a_new_place(tiny_data: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "run"
+    train(config(tiny_data, out), stream=open(os.devnull, "w"), time_limit=0.0)
+    moved = tmp_path / "moved"
+    shutil.copytree(tiny_data, moved)
+    with pytest.raises(FileNotFoundError):  # a --data that does not exist is refused ...
+        train(config(tmp_path / "gone", out), resume=True, stream=open(os.devnull, "w"))
+    result = train(config(moved, out), resume=True, stream=open(os.devnull, "w"))  # the data in a new place
+    assert result["status"] == "finished" and result["iteration"] == 12

@@ -240,7 +240,10 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         state = checkpoint.load(out / CHECKPOINT)
         saved = _saved_config(state, out / CHECKPOINT)
         saved.device, saved.out = device, str(out)
-        ignored = [k for k, v in config.to_dict().items() if k not in ("device", "out") and saved.to_dict()[k] != v]
+        if config.data is not None:  # where the data lives may change between sessions (another machine)
+            saved.data = config.data
+        ignored = [k for k, v in config.to_dict().items()
+                   if k not in ("device", "out", "data") and saved.to_dict()[k] != v]
         if ignored:
             PrintProgress(stream).message(
                 f"resuming with the run's saved settings; ignoring the different values given for {ignored}"
