@@ -55,7 +55,7 @@ from minires.tensor import (
     zeros_like,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Tensor", "Function", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "rand",

@@ -38,6 +38,8 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 @dataclass
 class TrainConfig:
+    """Every setting of a training run; the defaults are the paper's CIFAR-10 recipe (see the module docstring)."""
+
     model: str = "resnet20"
     data: str | None = None  # a CIFAR-10 folder/archive, "sample" for the embedded sample, None to search
     out: str = "runs/resnet20"
