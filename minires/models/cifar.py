@@ -72,9 +72,19 @@ class CifarResNet(Module):
         return f"depth={self.depth}, plain={self.plain}, shortcut={self.shortcut_option!r}"
 
 
-def cifar_resnet(depth: int, plain: bool = False, shortcut: str = "A", num_classes: int = 10) -> CifarResNet:
-    """Build the paper's CIFAR network of depth 6n + 2 (see ``CifarResNet``)."""
-    return CifarResNet(depth, plain=plain, shortcut=shortcut, num_classes=num_classes)
+def cifar_resnet(depth: int, plain: bool = False, shortcut: str = "A", num_classes: int = 10,
+                 weights: str | None = None) -> CifarResNet:
+    """Build the paper's CIFAR network of depth 6n + 2 (see ``CifarResNet``).
+
+    ``weights="cpu"`` loads the weights minires ships for this network, trained with the
+    CPU recipe (``minires train --recipe cpu``); see ``minires.models.weights``.
+    """
+    model = CifarResNet(depth, plain=plain, shortcut=shortcut, num_classes=num_classes)
+    if weights is not None:
+        from minires.models.weights import load_weights, shipped
+
+        load_weights(model, shipped(model.name, weights))
+    return model
 
 
 # The named networks of Table 6 and Fig. 6, e.g. ``resnet56()`` or ``plain20(num_classes=100)``.

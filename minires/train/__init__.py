@@ -9,6 +9,7 @@ from minires.train.trainer import (
     RunExists,
     TrainingDiverged,
     evaluate,
+    final_weights,
     load_splits,
     load_test_set,
     load_trained,
@@ -17,5 +18,6 @@ from minires.train.trainer import (
 
 __all__ = [
     "TrainConfig", "train", "evaluate", "load_splits", "load_test_set", "load_trained", "TrainingDiverged", "RunExists",
+    "final_weights",
     "CONFIG", "METRICS", "CHECKPOINT", "RESULT",
 ]

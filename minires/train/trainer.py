@@ -249,8 +249,13 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
                 f"resuming with the run's saved settings; ignoring the different values given for {ignored}"
             )
         config = saved
-        if state.get("finished") and (out / RESULT).exists():  # else: rebuild result.json below
-            result = json.loads((out / RESULT).read_text())
+        if state.get("finished"):
+            result = json.loads((out / RESULT).read_text()) if (out / RESULT).exists() else None
+            if result is None:  # killed between its last checkpoint and result.json: write it now
+                with RunLock(out):
+                    metrics = _read_metrics(out / METRICS, int(state["iteration"]))
+                    result = _finished_result(config, state, metrics, models.get(config.model).num_parameters())
+                    atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
             PrintProgress(stream).message(
                 f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
                 + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
@@ -364,17 +369,21 @@ class Run:
                 f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2)}
 
     def save(self, wall_time: float, finished: bool = False) -> None:
-        """Write the checkpoint (atomically): everything needed to continue this run exactly."""
+        """Write the checkpoint (atomically): everything needed to continue this run exactly.
+
+        A finished run keeps only its final weights (``final_weights``): nothing is left to continue.
+        """
         self.read()  # also makes sure no NaN reaches a checkpoint
         norm = self.splits.normalizer
-        checkpoint.save(self.out / CHECKPOINT, {
+        state = {
             "config": self.config.to_dict(), "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
             "rng": minires.get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
             "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
             "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
             "normalizer": {"mean": norm.mean, "std": norm.std, "mode": norm.mode},
-        })
+        }
+        checkpoint.save(self.out / CHECKPOINT, final_weights(state) if finished else state)
 
 
 def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> dict[str, Any]:
@@ -428,21 +437,37 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     if status != "finished":
         result: dict[str, Any] = {"status": status, "iteration": run.iteration}
     else:
-        name = run.splits.eval_name
-        last = metrics[-1] if metrics else {}
         seconds = time.perf_counter() - started
-        result = {
-            "status": "finished", "model": config.model, "iteration": run.iteration,
-            "train_error": last.get("train_error"), f"{name}_error": last.get(f"{name}_error"),
-            "wall_time": round(wall_time(), 1), "params": run.model.num_parameters(),
-            "images_per_second": round((run.iteration - first_iteration) * config.batch_size / seconds, 1)
-            if seconds > 0 else 0.0,
-            "threads": threads,
-        }
+        state = {"iteration": run.iteration, "wall_time": wall_time(), "threads": threads}
+        result = _finished_result(config, state, metrics, run.model.num_parameters())
+        if seconds > 0:
+            result["images_per_second"] = round((run.iteration - first_iteration) * config.batch_size / seconds, 1)
         atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
     for cb in callbacks:
         cb.on_end(run, result)
     return result
+
+
+def _finished_result(config: TrainConfig, state: dict[str, Any], metrics: list[dict[str, Any]],
+                     params: int) -> dict[str, Any]:
+    """``result.json`` of a finished run: its last evaluation, time, size and thread count."""
+    last = metrics[-1] if metrics else {}
+    name = "val" if config.val_split else "test"
+    return {
+        "status": "finished", "model": config.model, "iteration": int(state["iteration"]),
+        "train_error": last.get("train_error"), f"{name}_error": last.get(f"{name}_error"),
+        "wall_time": round(float(state["wall_time"]), 1),
+        "params": params,
+        "threads": state.get("threads"),
+    }
+
+
+FINAL_KEYS = ("config", "model", "normalizer", "iteration", "wall_time", "finished", "threads")
+
+
+def final_weights(state: dict[str, Any]) -> dict[str, Any]:
+    """What a finished run keeps of its checkpoint: settings, weights and buffers, normaliser -- no momentum."""
+    return {k: state[k] for k in FINAL_KEYS if k in state}
 
 
 def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[str, Any]]:
