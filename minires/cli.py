@@ -149,7 +149,8 @@ def _degradation(args: argparse.Namespace) -> int:
     if not plain and not residual:
         plain = residual = True
     base = _recipe(args, model="resnet20", out=args.out)
-    rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out)
+    rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out,
+                       time_limit=args.time_limit, train_runs=not args.no_train)
     print(markdown_table(rows))
     print(f"wrote {args.out}/fig6.png, fig6.svg, table.md, table.json")
     return 0
@@ -215,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     deg.add_argument("--residual", action="store_true", help="residual nets (default: both kinds)")
     deg.add_argument("--seeds", type=int, default=1, help="runs per network (mean ± std in the table)")
     deg.add_argument("--out", required=True, help="experiment folder")
+    deg.add_argument("--time-limit", type=float, help="seconds for all of this call's training; runs then pause "
+                     "with a checkpoint (re-run the command to continue)")
+    deg.add_argument("--no-train", action="store_true", help="only draw Fig. 6 and the table from the run folders")
     add_recipe_arguments(deg)
     deg.set_defaults(func=_degradation)
 

@@ -65,3 +65,15 @@ def test_paper_values_are_beside_ours(tiny_data: Path, tmp_path: Path) -> None:
            "paper_test_error": 6.97, "reproduced_test_error": 7.40}
     line = markdown_table([row]).splitlines()[-1]
     assert line == "| resnet56 | 1 | 10 | 1.00 | 7.00 | 0.85M | 01:15 | 6.97 | 7.40 |"
+
+
+def test_time_limit_pauses_and_no_train_only_draws(tiny_data: Path, tmp_path: Path) -> None:
+    quiet = open(os.devnull, "w")
+    degradation(base(tiny_data), depths=[8], out=tmp_path, stream=quiet, time_limit=1e-9)
+    plain = checkpoint.load(tmp_path / "runs" / "plain8-seed0" / "checkpoint.npz")
+    assert plain["iteration"] == 1 and not plain["finished"]  # paused at once ...
+    assert not (tmp_path / "runs" / "resnet8-seed0").exists()  # ... and the next run never started
+    stamp = (tmp_path / "runs" / "plain8-seed0" / "checkpoint.npz").stat().st_mtime_ns
+    rows = degradation(base(tiny_data), depths=[8], out=tmp_path, stream=quiet, train_runs=False)
+    assert (tmp_path / "runs" / "plain8-seed0" / "checkpoint.npz").stat().st_mtime_ns == stamp
+    assert [r["network"] for r in rows] == [] and (tmp_path / "fig6.png").exists()  # nothing evaluated yet

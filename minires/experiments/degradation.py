@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from minires.checkpoint import atomic_write_bytes
+from minires.errors import InputError
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
@@ -39,12 +41,21 @@ def run_folder(out: Path, name: str, seed: int) -> Path:
     return out / "runs" / f"{name}-seed{seed}"
 
 
-def run_all(base: TrainConfig, names: Sequence[str], seeds: int, out: Path, stream: TextIO | None = None) -> bool:
-    """Train (or resume, or skip) every network for every seed; False if Ctrl-C stopped it early."""
+def run_all(base: TrainConfig, names: Sequence[str], seeds: int, out: Path, stream: TextIO | None = None,
+            time_limit: float | None = None) -> bool:
+    """Train (or resume, or skip) every network for every seed; False if stopped early.
+
+    ``time_limit`` (seconds) is shared by all the runs of this call: each gets what is
+    left, and the call stops (with checkpoints) once it is spent.
+    """
+    started = time.perf_counter()
     for name in names:
         for seed in range(seeds):
             config = replace(base, model=name, seed=base.seed + seed, out=str(run_folder(out, name, seed)))
-            if train(config, resume=True, stream=stream)["status"] == "interrupted":
+            left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - started))
+            if left == 0.0 and (name, seed) != (names[0], 0):  # spent by the runs before: stop here
+                return False
+            if train(config, resume=True, stream=stream, time_limit=left)["status"] != "finished":
                 return False
     return True
 
@@ -118,16 +129,21 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), plain: bool = True,
                 residual: bool = True, seeds: int = 1, out: str | Path = "degradation",
-                stream: TextIO | None = None) -> list[dict[str, Any]]:
+                stream: TextIO | None = None, time_limit: float | None = None,
+                train_runs: bool = True) -> list[dict[str, Any]]:
     """Run the experiment and write ``fig6.png/.svg``, ``table.md`` and ``table.json`` into ``out``.
+
+    Args:
+        time_limit: seconds for all the training of this call; unfinished runs pause with a checkpoint.
+        train_runs: False draws and tabulates what the run folders hold, training nothing.
 
     Returns the table rows.
     """
     out = Path(out)
     names = network_names(depths, plain, residual)
     if not names:
-        raise ValueError("nothing to train: --plain and --residual were both switched off")
-    if not run_all(base, names, seeds, out, stream):
+        raise InputError("nothing to train: --plain and --residual were both switched off")
+    if train_runs and not run_all(base, names, seeds, out, stream, time_limit):
         print("stopped early: re-run the same command to continue; drawing what has been measured so far",
               file=stream)
     curves, rows = collect(out, names, seeds)

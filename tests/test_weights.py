@@ -1,0 +1,65 @@
+"""Trained weights: load_weights checks the architecture, brings the normaliser, refuses what does not fit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cifar_files import write_cifar
+
+from minires import checkpoint, models
+from minires.checkpoint import CheckpointError
+from minires.errors import InputError
+from minires.models.weights import shipped
+from minires.nn.module import StateDictError
+from minires.tensor import Tensor
+from minires.train import TrainConfig, load_test_set, train
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("run")
+    write_cifar(root / "data", per_batch=12, test=20)
+    train(TrainConfig(model="resnet8", data=str(root / "data"), out=str(root / "run"), batch_size=8, iterations=3,
+                      milestones=[2], eval_every=3, checkpoint_every=3, eval_batch_size=10),
+          stream=open(os.devnull, "w"))
+    return root / "run"
+
+
+def test_load_weights_restores_the_network_and_its_normaliser(finished_run: Path) -> None:
+    state = checkpoint.load(finished_run / "checkpoint.npz")
+    model = models.load_weights(models.get("resnet8"), finished_run / "checkpoint.npz")
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), state["model"][name], err_msg=name)
+    images, _ = load_test_set(state)
+    raw = (images[:2] * 0 + 0.5).astype(np.uint8)  # any uint8 images go through the run's own preprocessing
+    np.testing.assert_allclose(model.normalizer(raw), raw / np.float32(255) - state["normalizer"]["mean"], atol=1e-6)
+    model.eval()
+    assert model(Tensor(images[:2])).shape == (2, 10)
+
+
+def test_weights_of_another_network_are_refused_by_name(finished_run: Path) -> None:
+    with pytest.raises(InputError, match="holds the weights of resnet8, not of resnet14"):
+        models.load_weights(models.get("resnet14"), finished_run / "checkpoint.npz")
+    with pytest.raises(InputError, match="holds the weights of resnet8, not of plain8"):
+        models.load_weights(models.get("plain8"), finished_run / "checkpoint.npz")
+
+
+def test_a_file_that_does_not_fit_says_what_mismatched(finished_run: Path, tmp_path: Path) -> None:
+    state = checkpoint.load(finished_run / "checkpoint.npz")
+    del state["model"]["fc.bias"]
+    checkpoint.save(tmp_path / "w.npz", state)
+    with pytest.raises(StateDictError, match=r"does not fit resnet8: .*1 missing key \('fc.bias'\)"):
+        models.load_weights(models.get("resnet8"), tmp_path / "w.npz")
+    checkpoint.save(tmp_path / "x.npz", {"something": np.zeros(3)})
+    with pytest.raises(CheckpointError, match="expected a weights file with a 'model' state dict"):
+        models.load_weights(models.get("resnet8"), tmp_path / "x.npz")
+
+
+def test_unknown_shipped_weights_are_named() -> None:
+    with pytest.raises(InputError, match="unknown weights 'imagenet': expected one of cpu"):
+        shipped("resnet20", "imagenet")
+    with pytest.raises(InputError, match="ships no 'cpu' weights for resnet1202"):
+        models.resnet1202(weights="cpu")
