@@ -86,7 +86,7 @@ def test_registry_errors() -> None:
     with pytest.raises(ValueError, match="must be one of"):
         models.imagenet_resnet(19)
     with pytest.raises(ValueError, match="shortcut option"):
-        models.cifar_resnet(20, shortcut="D")
+        models.cifar_resnet(20, shortcut="E")
 
 
 def _copy_into_torch(ours: nn.Module, theirs: object) -> None:
@@ -122,3 +122,24 @@ def test_resnet18_matches_pytorch() -> None:
     _copy_into_torch(ours, theirs)
     x = minires.randn(2, 3, 64, 64).numpy()
     np.testing.assert_allclose(ours(minires.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize(("name", "counts", "stem", "option", "classes", "basic", "size"), [
+    ("resnet18_cifar", (2, 2, 2, 2), "cifar", "B", 10, True, 32),
+    ("resnet50_cifar", (3, 4, 6, 3), "cifar", "B", 10, False, 32),
+    ("resnet50d", (3, 4, 6, 3), "deep", "D", 1000, False, 64),
+])
+def test_model_card_variants_match_pytorch(name: str, counts: tuple, stem: str, option: str, classes: int,
+                                          basic: bool, size: int) -> None:
+    pytest.importorskip("torch")
+    import torch
+    from torch_reference import CardResNet
+
+    ours, theirs = models.get(name).eval(), CardResNet(counts, stem, option, classes, basic).eval()
+    for bn in (m for m in ours.modules() if isinstance(m, nn.BatchNorm2d)):  # non-trivial statistics
+        bn.running_mean.data = minires.randn(bn.num_features).numpy() * 0.1
+        bn.running_var.data = 1 + minires.rand(bn.num_features).numpy()
+    _copy_into_torch(ours, theirs)
+    x = minires.randn(2, 3, size, size).numpy()
+    np.testing.assert_allclose(ours(minires.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-3, atol=1e-3)

@@ -41,3 +41,25 @@ def test_cifar_rows_shapes_and_counts() -> None:
 def test_table_mentions_totals() -> None:
     text = minires.summary(models.plain20(), (3, 32, 32)).table(layers=False)
     assert "total parameters: 269,722 (0.27M)" in text
+
+
+# The mmpretrain ResNet model card (docs/model-card.md): parameters (M) and FLOPs (G) per row.
+CARD_ROWS = {
+    "resnet18_cifar": (11.17, 0.56), "resnet34_cifar": (21.28, 1.16), "resnet50_cifar": (23.52, 1.31),
+    "resnet101_cifar": (42.51, 2.52), "resnet152_cifar": (58.16, 3.74),
+    "resnet50d": (25.58, 4.36), "resnet101d": (44.57, 8.09), "resnet152d": (60.21, 11.82),
+}
+
+
+@pytest.mark.parametrize("name", CARD_ROWS)
+def test_model_card_rows(name: str) -> None:
+    params, flops = CARD_ROWS[name]
+    s = minires.summary(models.get(name), models.input_shape(name))
+    assert round(s.total_params / 1e6, 2) == params
+    # the card's counter also counts batch norm, ReLU and pooling; convolutions and fc are within 2%
+    assert abs(s.total_mult_adds / 1e9 - flops) / flops < 0.02
+
+
+def test_resnet50_fp16_row_is_the_v15_network() -> None:
+    s = minires.summary(models.get("resnet50", stride_on_3x3=True), (3, 224, 224))
+    assert round(s.total_params / 1e6, 2) == 25.56 and abs(s.total_mult_adds / 1e9 - 4.12) / 4.12 < 0.02

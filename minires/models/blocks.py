@@ -9,15 +9,21 @@ number of channels or the resolution, the shortcut must change shape too:
 * option **B**: a 1×1 convolution (+ BN) where the shape changes, identity
   elsewhere;
 * option **C**: a 1×1 convolution (+ BN) on every shortcut.
+
+One later variant is offered beside them:
+
+* option **D** ("ResNet-D", He et al. 2019, "Bag of Tricks"): like B, but a
+  shortcut that halves the resolution first averages each 2×2 window and then
+  applies a stride-1 1×1 convolution, so no input pixel is simply skipped.
 """
 
 from __future__ import annotations
 
 from minires import ops
-from minires.nn import BatchNorm2d, Conv2d, Identity, Module, Sequential, init
+from minires.nn import AvgPool2d, BatchNorm2d, Conv2d, Identity, Module, Sequential, init
 from minires.tensor import Tensor
 
-SHORTCUTS = ("A", "B", "C")
+SHORTCUTS = ("A", "B", "C", "D")
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> Conv2d:
@@ -53,6 +59,9 @@ def make_shortcut(in_channels: int, out_channels: int, stride: int, option: str)
     same_shape = stride == 1 and in_channels == out_channels
     if option == "C" or (option == "B" and not same_shape):
         return Sequential(conv1x1(in_channels, out_channels, stride), BatchNorm2d(out_channels))
+    if option == "D" and not same_shape:
+        pool = [AvgPool2d(stride, stride)] if stride > 1 else []
+        return Sequential(*pool, conv1x1(in_channels, out_channels), BatchNorm2d(out_channels))
     if same_shape:
         return Identity()
     return ZeroPadShortcut(in_channels, out_channels, stride)

@@ -8,16 +8,27 @@
 
 Shortcuts default to option B (projections where the shape changes), as in
 the model card's parameter counts.
+
+Two later variants from the model card are built by the same class:
+
+* the **CIFAR variant** (``resnet18_cifar`` … ``resnet152_cifar``): the same stages on
+  32×32 images, with a 3×3 stride-1 stem of 64 channels and no max pool, 10 classes;
+* **ResNet-D** (``resnet50d`` … ``resnet152d``, "ResNetV1D"): a deep stem of three 3×3
+  convolutions (32, 32, 64 channels, the first with stride 2) before the max pool,
+  shortcut option D (a 2×2 average pool before the 1×1 projection) and the
+  bottleneck's stride on its 3×3 convolution.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from minires.models.blocks import BasicBlock, Bottleneck, he_init_
-from minires.nn import BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, Sequential
+from minires.models.blocks import BasicBlock, Bottleneck, conv3x3, he_init_
+from minires.nn import BatchNorm2d, Conv2d, Identity, Linear, MaxPool2d, Module, ReLU, Sequential
 from minires.nn.functional import global_avg_pool2d
 from minires.tensor import Tensor
+
+STEMS = ("imagenet", "cifar", "deep")
 
 # depth -> (block type, blocks per stage)
 IMAGENET_LAYOUTS = {
@@ -39,23 +50,36 @@ class ImageNetResNet(Module):
         num_classes: 1000 for ImageNet.
         stride_on_3x3: bottleneck stride on the 3×3 conv ("v1.5") instead of
             the paper's first 1×1 conv.
+        stem: 'imagenet' (7×7 stride 2 + max pool, the paper's), 'cifar' (3×3 stride 1,
+            no max pool) or 'deep' (three 3×3 convolutions + max pool, ResNet-D).
 
     Shape:
-        (N, 3, 224, 224) -> (N, num_classes).
+        (N, 3, 224, 224) -> (N, num_classes); (N, 3, 32, 32) with the 'cifar' stem.
     """
 
     def __init__(
         self, depth: int, plain: bool = False, shortcut: str = "B", num_classes: int = 1000,
-        stride_on_3x3: bool = False,
+        stride_on_3x3: bool = False, stem: str = "imagenet",
     ) -> None:
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
             raise ValueError(f"ImageNet ResNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")
+        if stem not in STEMS:
+            raise ValueError(f"stem must be one of {STEMS}, got {stem!r}")
         kind, counts = IMAGENET_LAYOUTS[depth]
-        self.depth, self.plain = depth, plain
-        self.conv1 = Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.depth, self.plain, self.stem = depth, plain, stem
+        if stem == "deep":
+            self.conv1 = Sequential(
+                conv3x3(3, 32, stride=2), BatchNorm2d(32), ReLU(),
+                conv3x3(32, 32), BatchNorm2d(32), ReLU(),
+                conv3x3(32, 64),
+            )
+        elif stem == "cifar":
+            self.conv1 = conv3x3(3, 64)
+        else:
+            self.conv1 = Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = BatchNorm2d(64)
-        self.maxpool = MaxPool2d(3, stride=2, padding=1)
+        self.maxpool = Identity() if stem == "cifar" else MaxPool2d(3, stride=2, padding=1)
         option = None if plain else shortcut
         channels = 64
         for stage, (width, count) in enumerate(zip((64, 128, 256, 512), counts), start=1):
@@ -74,7 +98,9 @@ class ImageNetResNet(Module):
 
     @property
     def name(self) -> str:
-        return f"{'plain' if self.plain else 'resnet'}{self.depth}"
+        """The registry name: resnet50, plain34, resnet18_cifar, resnet50d."""
+        base = f"{'plain' if self.plain else 'resnet'}{self.depth}"
+        return base + {"imagenet": "", "cifar": "_cifar", "deep": "d"}[self.stem]
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.maxpool(self.bn1(self.conv1(x)).relu())
@@ -94,3 +120,13 @@ resnet101 = partial(imagenet_resnet, 101)
 resnet152 = partial(imagenet_resnet, 152)
 plain18 = partial(imagenet_resnet, 18, plain=True)
 plain34 = partial(imagenet_resnet, 34, plain=True)
+
+# The model card's later rows (see the module docstring)
+resnet18_cifar = partial(imagenet_resnet, 18, stem="cifar", num_classes=10, stride_on_3x3=True)
+resnet34_cifar = partial(imagenet_resnet, 34, stem="cifar", num_classes=10, stride_on_3x3=True)
+resnet50_cifar = partial(imagenet_resnet, 50, stem="cifar", num_classes=10, stride_on_3x3=True)
+resnet101_cifar = partial(imagenet_resnet, 101, stem="cifar", num_classes=10, stride_on_3x3=True)
+resnet152_cifar = partial(imagenet_resnet, 152, stem="cifar", num_classes=10, stride_on_3x3=True)
+resnet50d = partial(imagenet_resnet, 50, stem="deep", shortcut="D", stride_on_3x3=True)
+resnet101d = partial(imagenet_resnet, 101, stem="deep", shortcut="D", stride_on_3x3=True)
+resnet152d = partial(imagenet_resnet, 152, stem="deep", shortcut="D", stride_on_3x3=True)

@@ -16,8 +16,13 @@ CIFAR_MODELS: dict[str, Callable[..., Module]] = {
 IMAGENET_MODELS: dict[str, Callable[..., Module]] = {
     **{f"resnet{d}": getattr(imagenet, f"resnet{d}") for d in (18, 34, 50, 101, 152)},
     **{f"plain{d}": getattr(imagenet, f"plain{d}") for d in (18, 34)},
+    **{f"resnet{d}d": getattr(imagenet, f"resnet{d}d") for d in (50, 101, 152)},
 }
-MODELS = {**CIFAR_MODELS, **IMAGENET_MODELS}
+# the ImageNet stages on 32×32 images (the model card's CIFAR rows)
+CIFAR_VARIANTS: dict[str, Callable[..., Module]] = {
+    f"resnet{d}_cifar": getattr(imagenet, f"resnet{d}_cifar") for d in (18, 34, 50, 101, 152)
+}
+MODELS = {**CIFAR_MODELS, **CIFAR_VARIANTS, **IMAGENET_MODELS}
 
 
 def available() -> list[str]:
@@ -53,9 +58,9 @@ def get(name: str, **kwargs: object) -> Module:
 
 def is_cifar(name: str) -> bool:
     """True for the networks built for 32×32 CIFAR images (10 classes)."""
-    return name in CIFAR_MODELS or _cifar_depth(name) is not None
+    return name in CIFAR_MODELS or name in CIFAR_VARIANTS or _cifar_depth(name) is not None
 
 
 def input_shape(name: str) -> tuple[int, int, int]:
     """The (C, H, W) of one input image for a registered network."""
-    return (3, 224, 224) if name in IMAGENET_MODELS else (3, 32, 32)
+    return (3, 32, 32) if is_cifar(name) else (3, 224, 224)
