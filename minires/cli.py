@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import minires
 from minires import backend
@@ -49,8 +49,10 @@ def _download(args: argparse.Namespace) -> int:
     """Fetch the official CIFAR-10 archive (MD5-checked) into a folder."""
     from minires.data import download
 
-    path = download(args.dir, md5=None if args.no_md5 else args.md5, url=args.url)
-    print(f"CIFAR-10 is at {path}" + ("" if args.dir is None else f"; use it with --data {args.dir}"))
+    path = download(args.dir, md5=None if args.no_md5 else args.md5, url=args.url, dataset=args.dataset)
+    flag = "" if args.dataset == "cifar10" else f" --dataset {args.dataset}"
+    print(f"{cifar.layout(args.dataset).title} is at {path}"
+          + ("" if args.dir is None else f"; use it with --data {args.dir}{flag}"))
     return 0
 
 
@@ -59,11 +61,12 @@ def _train(args: argparse.Namespace) -> int:
     from minires.data import download, locate
     from minires.train import train
 
+    dataset = args.dataset or "cifar10"
     if args.download and args.data != "sample":
         try:
-            locate(args.data)
+            locate(args.data, dataset)
         except FileNotFoundError:
-            download(args.data)
+            download(args.data, dataset=dataset)
     config = _recipe(args, out=args.out or f"runs/{args.model}")
     result = train(config, resume=args.resume, time_limit=args.time_limit)
     return 130 if result["status"] == "interrupted" else 0
@@ -113,6 +116,8 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recipe", choices=["paper", "cpu"], default="paper",
                    help="paper: the paper's 64k iterations (default); cpu: the same at 1/8 length, 8k iterations, "
                    "full test set every 500 (each value below overrides it)")
+    p.add_argument("--dataset", choices=list(cifar.DATASETS),
+                   help="cifar10 (default), cifar100 (100 fine labels) or cifar100-coarse (20 superclasses)")
     p.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
                     "(default: $MINIRES_DATA, then ~/.cache/minires)")
     p.add_argument("--device", help="cpu (default) or cuda")
@@ -168,24 +173,33 @@ def _responses(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (what was wrong, and where to look) like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="minires",
         description="minires: rebuild and re-run Deep Residual Learning (He et al., 2015) on NumPy/CuPy.",
     )
     parser.add_argument("--version", action="version", version=f"minires {minires.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser("demo", help="a tiny autograd demo: fit a line by gradient descent")
     demo.add_argument("--steps", type=int, default=100, help="gradient steps (default 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(func=_demo)
 
-    dl = sub.add_parser("download", help="download CIFAR-10 (163 MB, MD5-checked)",
-                        description="Download the official CIFAR-10 archive (cifar-10-python.tar.gz) with a progress "
-                        "line; it is written under a temporary name and kept only when complete and its MD5 matches.")
+    dl = sub.add_parser("download", help="download CIFAR-10 (163 MB) or CIFAR-100 (161 MB), MD5-checked",
+                        description="Download the official archive (cifar-10-python.tar.gz or cifar-100-python.tar.gz) "
+                        "with a progress line; it is written under a temporary name and kept only when complete and "
+                        "its MD5 matches.")
     dl.add_argument("dir", nargs="?", help="folder to put it in (default ~/.cache/minires, where train looks)")
-    dl.add_argument("--url", default=cifar.URL, help="a mirror (default: the official address)")
-    dl.add_argument("--md5", default=cifar.OFFICIAL_MD5, help="expected MD5 (default: the official archive's)")
+    dl.add_argument("--dataset", choices=["cifar10", "cifar100"], default="cifar10")
+    dl.add_argument("--url", help="a mirror (default: the official address)")
+    dl.add_argument("--md5", default="official", help="expected MD5 (default: the official archive's)")
     dl.add_argument("--no-md5", action="store_true", help="skip the checksum (a mirror with a rebuilt archive)")
     dl.set_defaults(func=_download)
 

@@ -49,3 +49,30 @@ def write_cifar(root: Path, per_batch: int = 20, test: int = 20, seed: int = 0, 
     for name, blob in files.items():
         (folder / name).write_bytes(blob)
     return folder
+
+
+def write_cifar100(root: Path, train: int = 40, test: int = 20, seed: int = 0, archive: bool = False) -> Path:
+    """root/cifar-100-python/{train,test,meta} in the official format (fine and coarse labels)."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for name, n in (("train", train), ("test", test)):
+        fine = rng.integers(0, 100, n)
+        images = np.clip((fine[:, None, None, None] * 2.5) + rng.normal(0, 20, (n, 3, 32, 32)), 0, 255)
+        record = {b"filenames": [b"x.png"] * n, b"batch_label": name.encode(), b"fine_labels": [int(v) for v in fine],
+                  b"coarse_labels": [int(v) // 5 for v in fine],
+                  b"data": images.reshape(n, -1).astype(np.uint8)}
+        files[name] = pickle.dumps(record, protocol=2)
+    files["meta"] = pickle.dumps({b"fine_label_names": [b"c"] * 100, b"coarse_label_names": [b"s"] * 20}, protocol=2)
+    folder = root / "cifar-100-python"
+    if archive:
+        root.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(root / "cifar-100-python.tar.gz", "w:gz") as tf:
+            for name, blob in files.items():
+                info = tarfile.TarInfo(f"cifar-100-python/{name}")
+                info.size = len(blob)
+                tf.addfile(info, io.BytesIO(blob))
+        return root / "cifar-100-python.tar.gz"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, blob in files.items():
+        (folder / name).write_bytes(blob)
+    return folder

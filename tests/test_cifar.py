@@ -17,7 +17,7 @@ from cifar_files import batch_bytes, write_cifar
 
 from minires import data
 from minires.data import CifarFormatError, download, load_cifar10, locate
-from minires.errors import RunError
+from minires.errors import InputError, RunError
 
 
 def test_round_trip_folder_and_archive(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_truncated_file_is_named(tmp_path: Path) -> None:
     folder = write_cifar(tmp_path)
     blob = (folder / "data_batch_3").read_bytes()
     (folder / "data_batch_3").write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(data.CifarFormatError, match="data_batch_3: not a valid CIFAR-10 pickle"):
+    with pytest.raises(data.CifarFormatError, match="data_batch_3: not a valid CIFAR pickle"):
         data.load_cifar10(tmp_path, "train")
 
 
@@ -182,3 +182,38 @@ def test_cli_download_then_train_finds_it(server: tuple[str, type[_Archive]], tm
     assert main(["download", str(tmp_path / "data"), "--url", url, "--no-md5"]) == 0
     assert "use it with --data" in capsys.readouterr().out
     assert locate(tmp_path / "data").name == "cifar-10-python.tar.gz"
+
+
+# ---------------------------------------------------------------- CIFAR-100
+
+
+def test_cifar100_fine_and_coarse_labels_from_folder_and_archive(tmp_path: Path) -> None:
+    from cifar_files import write_cifar100
+
+    write_cifar100(tmp_path / "a", train=30, test=10)
+    x, fine = data.load_cifar100(tmp_path / "a", "train")
+    _, coarse = data.load_cifar100(tmp_path / "a", "train", labels="coarse")
+    assert x.shape == (30, 3, 32, 32) and fine.max() < 100 and np.array_equal(coarse, fine // 5)
+    archive = write_cifar100(tmp_path / "b", train=30, test=10, archive=True)
+    xa, fa = data.load_cifar100(archive, "train")
+    np.testing.assert_array_equal(xa, x)
+    np.testing.assert_array_equal(fa, fine)
+    assert data.load_cifar100(tmp_path / "a", "test")[0].shape == (10, 3, 32, 32)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="CIFAR-100 not found.*minires download --dataset cifar100"):
+        data.locate(tmp_path / "empty", "cifar100")
+
+
+def test_cifar100_is_refused_where_cifar10_is_expected_and_labels_are_checked(tmp_path: Path) -> None:
+    from cifar_files import write_cifar100
+
+    write_cifar100(tmp_path, train=10, test=5)
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 not found"):
+        data.load_cifar10(tmp_path, "train")
+    with pytest.raises(InputError, match="labels must be 'fine' .* or 'coarse'"):
+        data.load_cifar100(tmp_path, "train", labels="medium")
+    record = pickle.loads((tmp_path / "cifar-100-python" / "test").read_bytes(), encoding="bytes")
+    record[b"fine_labels"] = [100] * 5
+    (tmp_path / "cifar-100-python" / "test").write_bytes(pickle.dumps(record, protocol=2))
+    with pytest.raises(CifarFormatError, match=r"b'fine_labels' should be 5 integers in 0..99"):
+        data.load_cifar100(tmp_path, "test")

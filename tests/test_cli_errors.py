@@ -66,7 +66,8 @@ CASES = [
     # data files
     ("missing data folder", ["train", *TINY, "--data", "{files}/nowhere", "--out", "{out}"], "does not exist"),
     ("truncated batch file", ["train", *TINY, "--data", "{files}/data-truncated", "--out", "{out}"], "data_batch_3"),
-    ("text file as batch", ["train", *TINY, "--data", "{files}/data-text", "--out", "{out}"], "not a valid CIFAR-10"),
+    ("text file as batch", ["train", *TINY, "--data", "{files}/data-text", "--out", "{out}"],
+     "not a valid CIFAR pickle"),
     ("images of the wrong size", ["train", *TINY, "--data", "{files}/data-shape", "--out", "{out}"],
      "should be a (N, 3072) uint8 array"),
     ("labels out of range", ["train", *TINY, "--data", "{files}/data-labels", "--out", "{out}"], "integers in 0..9"),
@@ -112,6 +113,14 @@ CASES = [
     ("evaluate every 0 iterations", ["train", *TINY, "--data", "{data}", "--eval-every", "0", "--out", "{out}"],
      "eval_every must be"),
     ("negative seed", ["train", *TINY, "--data", "{data}", "--seed", "-3", "--out", "{out}"], "seed must be"),
+    ("unknown dataset", ["train", *TINY, "--data", "{data}", "--dataset", "cifar1000", "--out", "{out}"],
+     "invalid choice: 'cifar1000'"),
+    ("a batch size that is not a number", ["train", *TINY, "--data", "{data}", "--batch-size", "abc",
+                                           "--out", "{out}"], "invalid int value: 'abc'"),
+    ("CIFAR-100 from the CIFAR-10 sample", ["train", *TINY, "--data", "sample", "--dataset", "cifar100",
+                                            "--out", "{out}"], "the embedded sample is CIFAR-10"),
+    ("CIFAR-100 asked of a CIFAR-10 folder", ["train", *TINY, "--data", "{data}", "--dataset", "cifar100",
+                                              "--out", "{out}"], "CIFAR-100 not found"),
     ("unknown device", ["train", *TINY, "--data", "{data}", "--device", "tpu", "--out", "{out}"],
      "unknown device 'tpu'"),
     ("output folder under a file", ["train", *TINY, "--data", "{data}", "--out", "{files}/a-file/run"],
@@ -141,7 +150,11 @@ def test_bad_input_is_one_line_and_writes_nothing(world: Path, capsys: pytest.Ca
     paths = {"data": world / "data", "run": world / "run", "files": world / "files", "out": world / "new-run"}
     argv = [a.format(**paths) for a in argv]
     before = snapshot(world)
-    assert main(argv) == 2, kind
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own checks (choices, types) exit from inside parse_args
+        code = stop.code
+    assert code == 2, kind
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith(f"minires {argv[0]}: error: "), err
     assert expected in err, err

@@ -317,3 +317,23 @@ def test_resume_may_read_the_data_from_a_new_place(tiny_data: Path, tmp_path: Pa
         train(config(tmp_path / "gone", out), resume=True, stream=open(os.devnull, "w"))
     result = train(config(moved, out), resume=True, stream=open(os.devnull, "w"))  # the data in a new place
     assert result["status"] == "finished" and result["iteration"] == 12
+
+
+@pytest.mark.parametrize(("dataset", "classes"), [("cifar100", 100), ("cifar100-coarse", 20)])
+def test_cifar100_runs_train_and_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str,
+                                          classes: int) -> None:
+    from cifar_files import write_cifar100
+
+    from minires.cli import main
+    from minires.train import load_trained
+
+    write_cifar100(tmp_path / "data", train=40, test=20)
+    out = tmp_path / "run"
+    result = train(TrainConfig(model="resnet8", data=str(tmp_path / "data"), dataset=dataset, out=str(out),
+                               batch_size=8, iterations=3, milestones=[2], eval_every=3, eval_batch_size=10),
+                   stream=open(os.devnull, "w"))
+    assert result["status"] == "finished" and 0 <= result["test_error"] <= 1
+    model, state = load_trained(out)
+    assert model.fc.weight.shape == (classes, 64) and state["config"]["dataset"] == dataset
+    assert main(["eval", str(out)]) == 0
+    assert "on 20 images" in capsys.readouterr().out

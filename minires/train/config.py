@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from minires.checkpoint import atomic_write_bytes
+from minires.data.cifar import DATASETS
 from minires.errors import InputError
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -41,7 +42,8 @@ class TrainConfig:
     """Every setting of a training run; the defaults are the paper's CIFAR-10 recipe (see the module docstring)."""
 
     model: str = "resnet20"
-    data: str | None = None  # a CIFAR-10 folder/archive, "sample" for the embedded sample, None to search
+    data: str | None = None  # a CIFAR folder/archive, "sample" for the embedded CIFAR-10 sample, None to search
+    dataset: str = "cifar10"  # or "cifar100" (100 fine labels), "cifar100-coarse" (20 superclasses)
     out: str = "runs/resnet20"
     device: str = "cpu"
     seed: int = 0
@@ -121,6 +123,10 @@ class TrainConfig:
             raise InputError(f"milestones must be whole numbers >= 1, got {ms!r}")
         if any(b <= a for a, b in zip(ms, ms[1:])):
             raise InputError(f"milestones must be strictly increasing, got {ms}")
+        if self.dataset not in DATASETS:
+            raise InputError(f"dataset must be one of {', '.join(DATASETS)}, got {self.dataset!r}")
+        if self.data == "sample" and self.dataset != "cifar10":
+            raise InputError(f"the embedded sample is CIFAR-10; dataset {self.dataset!r} needs --data or a download")
         if self.normalize not in ("pixel", "channel"):
             raise InputError(f"normalize must be 'pixel' (the paper's) or 'channel', got {self.normalize!r}")
         return self
@@ -139,6 +145,12 @@ class TrainConfig:
             warmup_iterations=scale(self.warmup_iterations), eval_every=scale(self.eval_every),
             checkpoint_every=scale(self.checkpoint_every), schedule_scale=1.0,
         )
+
+    def num_classes(self) -> int:
+        """How many classes the data set has (the network's output size)."""
+        from minires.data import layout
+
+        return layout(self.dataset).classes
 
     def uses_warmup(self) -> bool:
         if self.warmup is not None:

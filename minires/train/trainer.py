@@ -36,7 +36,7 @@ import numpy as np
 import minires
 from minires import backend, checkpoint, models
 from minires.checkpoint import CheckpointError, atomic_write_bytes
-from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar10, load_sample, locate
+from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar, load_sample, locate
 from minires.errors import InputError, RunError
 from minires.nn import Module
 from minires.nn.functional import count_errors, cross_entropy
@@ -78,14 +78,15 @@ class Splits:
     normalizer: Normalizer
 
 
-def read_split(data: str | None, split: str) -> tuple[np.ndarray, np.ndarray]:
+def read_split(data: str | None, split: str, dataset: str = "cifar10") -> tuple[np.ndarray, np.ndarray]:
     """Raw uint8 images and labels of a split, from ``data`` ('sample', a path, or None to search)."""
-    return load_sample(split) if data == "sample" else load_cifar10(data, split)
+    return load_sample(split) if data == "sample" else load_cifar(data, split, dataset)
 
 
 def load_splits(config: TrainConfig) -> Splits:
     """Read the data the config names and apply the paper's preprocessing."""
-    (train_x, train_y), (test_x, test_y) = read_split(config.data, "train"), read_split(config.data, "test")
+    (train_x, train_y) = read_split(config.data, "train", config.dataset)
+    (test_x, test_y) = read_split(config.data, "test", config.dataset)
     eval_name = "test"
     if config.val_split:
         held_out = min(VAL_SIZE, len(train_x) // 10)
@@ -127,7 +128,7 @@ def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: 
 def build(config: TrainConfig) -> tuple[Module, SGD, LRSchedule]:
     """Model, optimizer and schedule for a config, freshly initialised from its seed."""
     minires.manual_seed(config.seed)
-    model = models.get(config.model).to(config.device)
+    model = models.get(config.model, num_classes=config.num_classes()).to(config.device)
     if config.decay_bn_and_bias:
         params: Any = model.parameters()
     else:
@@ -231,7 +232,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
     config = config if config.schedule_scale == 1.0 else config.scaled()
     device = backend.check_device(config.device)
     if config.data != "sample":
-        locate(config.data)  # a missing data set fails here, before any work
+        locate(config.data, config.dataset)  # a missing data set fails here, before any work
     check_output_folder(out)
     state = None
     if (out / CHECKPOINT).exists():
@@ -254,7 +255,8 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
             if result is None:  # killed between its last checkpoint and result.json: write it now
                 with RunLock(out):
                     metrics = _read_metrics(out / METRICS, int(state["iteration"]))
-                    result = _finished_result(config, state, metrics, models.get(config.model).num_parameters())
+                    params = models.get(config.model, num_classes=config.num_classes()).num_parameters()
+                    result = _finished_result(config, state, metrics, params)
                     atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
             PrintProgress(stream).message(
                 f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
@@ -476,7 +478,7 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[st
     file = path / CHECKPOINT if path.is_dir() else path
     state = checkpoint.load(file)
     config = _saved_config(state, file)
-    model = models.get(config.model)
+    model = models.get(config.model, num_classes=config.num_classes())
     try:
         model.load_state_dict(state["model"])
     except InputError as err:
@@ -491,6 +493,7 @@ def load_test_set(state: dict[str, Any], data: str | None = None) -> tuple[np.nd
         state: a checkpoint of a training run (from ``load_trained``).
         data: where to read CIFAR-10 (None: where the run read it).
     """
-    images, labels = read_split(data if data is not None else state["config"]["data"], "test")
+    saved = state["config"]
+    images, labels = read_split(data if data is not None else saved["data"], "test", saved.get("dataset", "cifar10"))
     norm = state["normalizer"]
     return Normalizer(norm["mean"], norm.get("std"), norm["mode"])(images), labels
