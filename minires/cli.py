@@ -134,6 +134,8 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, help="evaluate every N iterations (before scaling)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (before scaling)")
     p.add_argument("--normalize", choices=["pixel", "channel"], help="per-pixel mean (paper) or per-channel")
+    p.add_argument("--precision", choices=["fp32", "fp16"],
+                   help="fp16: mixed precision (float16 compute, float32 weights, loss scaling); for GPUs")
     p.add_argument("--val-split", action="store_true", default=None, help="hold out 5k training images")
     p.add_argument("--eval-subset", type=int, help="evaluate on the first N test images only (default: all)")
 

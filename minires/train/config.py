@@ -67,6 +67,7 @@ class TrainConfig:
     val_split: bool = False  # hold out the last 5k training images and evaluate on them
     eval_batch_size: int = 500
     eval_subset: int | None = None  # evaluate on the first N evaluation images only (None: all of them)
+    precision: str = "fp32"  # "fp16": mixed precision (float16 compute, float32 weights, loss scaling)
 
     @classmethod
     def recipe(cls, name: str, **overrides: Any) -> TrainConfig:
@@ -127,6 +128,8 @@ class TrainConfig:
             raise InputError(f"dataset must be one of {', '.join(DATASETS)}, got {self.dataset!r}")
         if self.data == "sample" and self.dataset != "cifar10":
             raise InputError(f"the embedded sample is CIFAR-10; dataset {self.dataset!r} needs --data or a download")
+        if self.precision not in ("fp32", "fp16"):
+            raise InputError(f"precision must be 'fp32' or 'fp16' (mixed), got {self.precision!r}")
         if self.normalize not in ("pixel", "channel"):
             raise InputError(f"normalize must be 'pixel' (the paper's) or 'channel', got {self.normalize!r}")
         return self

@@ -35,6 +35,7 @@ import numpy as np
 
 import minires
 from minires import backend, checkpoint, models
+from minires.amp import GradScaler, autocast
 from minires.checkpoint import CheckpointError, atomic_write_bytes
 from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar, load_sample, locate
 from minires.errors import InputError, RunError
@@ -291,6 +292,7 @@ class Run:
     recent_errors: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
     recent_losses: deque[float] = field(default_factory=lambda: deque(maxlen=TRAIN_ERROR_WINDOW))
     saved_threads: int | None = None  # the worker-thread count of the session that wrote the checkpoint
+    scaler: GradScaler = field(default_factory=lambda: GradScaler(enabled=False))  # loss scale, for fp16
     unread: list[tuple[int, float, Any, Any, int]] = field(default_factory=list)  # (iteration, lr, loss, wrong, n)
     last_loss: float = math.nan
     last_lr: float = math.nan
@@ -302,6 +304,7 @@ class Run:
         loader = BatchLoader(splits.train_images, splits.train_labels, config.batch_size, config.seed,
                              augment=config.augment, device=device)
         run = cls(config, out, device, splits, loader, *build(config))
+        run.scaler = GradScaler(enabled=config.precision == "fp16")
         if state is not None:
             try:
                 run.model.load_state_dict(state["model"])
@@ -314,6 +317,8 @@ class Run:
             run.recent_errors.extend(state["recent_errors"])
             run.recent_losses.extend(state["recent_losses"])
             run.saved_threads = state.get("threads")
+            if "scaler" in state:
+                run.scaler.load_state_dict(state["scaler"])
         return run
 
     def step(self, x: Any, y: Any) -> None:
@@ -322,11 +327,13 @@ class Run:
         Its loss and error count stay on the device until ``read()``: on a GPU,
         reading them at every step would make the host wait for the device.
         """
-        logits = self.model(Tensor(x))
-        loss = cross_entropy(logits, y, check_labels=False)  # the labels were checked when the data was read
+        with autocast(enabled=self.config.precision == "fp16"):  # float16 compute for mixed precision
+            logits = self.model(Tensor(x))
+            loss = cross_entropy(logits, y, check_labels=False)  # the labels were checked when the data was read
         self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
+        self.scaler.scale(loss).backward()  # float32 training: the loss itself
+        self.scaler.step(self.optimizer)  # mixed precision: unscaled, and skipped if a gradient overflowed
+        self.scaler.update()
         self.iteration += 1
         self.unread.append((self.iteration, self.schedule.lr(), loss.data, count_errors(logits, y), len(y)))
         if self.schedule.warming_up:  # the warm-up ends on this iteration's training error: read it now
@@ -368,7 +375,9 @@ class Run:
                                self.config.eval_batch_size, self.device, progress)
         return {"iteration": self.iteration, "train_error": self.train_error(),
                 "train_loss": sum(self.recent_losses) / len(self.recent_losses),
-                f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2)}
+                f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2),
+                **({"loss_scale": self.scaler.scale_value, "skipped_steps": self.scaler.skipped}
+                   if self.scaler.enabled else {})}
 
     def save(self, wall_time: float, finished: bool = False) -> None:
         """Write the checkpoint (atomically): everything needed to continue this run exactly.
@@ -384,6 +393,7 @@ class Run:
             "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
             "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
             "normalizer": {"mean": norm.mean, "std": norm.std, "mode": norm.mode},
+            "scaler": self.scaler.state_dict(),
         }
         checkpoint.save(self.out / CHECKPOINT, final_weights(state) if finished else state)
 

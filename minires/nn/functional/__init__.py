@@ -6,6 +6,7 @@
     loss       log_softmax, cross_entropy, accuracy, count_errors
 """
 
+from minires.amp import autocast_inputs
 from minires.nn.functional.batchnorm import batch_norm
 from minires.nn.functional.conv import col2im, conv2d, im2col
 from minires.nn.functional.loss import accuracy, count_errors, cross_entropy, log_softmax
@@ -20,6 +21,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(
             f"linear: input has {x.shape[-1]} features but weight {weight.shape} expects {weight.shape[1]}"
         )
+    x, weight, bias = autocast_inputs(x, weight, bias)  # float16 inside minires.amp.autocast()
     out = x @ weight.T
     return out + bias if bias is not None else out
 

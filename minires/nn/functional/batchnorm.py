@@ -33,7 +33,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minires import backend
+from minires.amp import cast
 from minires.backend import get_array_module
 from minires.nn.functional.conv import channel_major_matrix
 from minires.tensor import Function, Tensor
@@ -142,6 +145,9 @@ def batch_norm(
         raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+    if x.dtype == np.float16:  # mixed precision: statistics in float32, the result back in float16
+        y = batch_norm(cast(x, np.float32), running_mean, running_var, weight, bias, training, momentum, eps)
+        return cast(y, np.float16)
     rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
     rv = running_var.data if isinstance(running_var, Tensor) else running_var
     for name, stat in (("running_mean", rm), ("running_var", rv)):

@@ -59,6 +59,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minires import parallel
+from minires.amp import autocast_inputs
 from minires.backend import get_array_module
 from minires.nn.functional.workspace import workspace
 from minires.tensor import Function, Tensor
@@ -509,5 +510,6 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         Geometry.of(weight.shape[2:], stride, padding).output_shape(*x.shape[2:])
     except ValueError as e:
         raise ValueError(f"conv2d: {e}") from None
+    x, weight, bias = autocast_inputs(x, weight, bias)  # float16 inside minires.amp.autocast()
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2dFunction.apply(*inputs, stride=stride, padding=padding)

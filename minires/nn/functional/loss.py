@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from minires import backend
+from minires.amp import cast
 from minires.backend import get_array_module
 from minires.tensor import Function, Tensor
 
@@ -101,6 +102,8 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean", *, check
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     labels = _labels_array(labels, logits, "cross_entropy", check_labels)
+    if logits.dtype == np.float16:  # mixed precision: the softmax's sum over the classes in float32
+        logits = cast(logits, np.float32)
     return CrossEntropy.apply(logits, Tensor(labels), reduction=reduction)
 
 
