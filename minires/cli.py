@@ -157,7 +157,8 @@ def _degradation(args: argparse.Namespace) -> int:
         plain = residual = True
     base = _recipe(args, model="resnet20", out=args.out)
     rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out,
-                       time_limit=args.time_limit, train_runs=not args.no_train)
+                       time_limit=args.time_limit, train_runs=not args.no_train, workers=args.workers,
+                       scheduler=args.scheduler, threads_per_run=args.threads_per_run)
     print(markdown_table(rows))
     print(f"wrote {args.out}/fig6.png, fig6.svg, table.md, table.json")
     return 0
@@ -235,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     deg.add_argument("--time-limit", type=float, help="seconds for all of this call's training; runs then pause "
                      "with a checkpoint (re-run the command to continue)")
     deg.add_argument("--no-train", action="store_true", help="only draw Fig. 6 and the table from the run folders")
+    deg.add_argument("--workers", type=int, default=1,
+                     help="train this many runs at once on this machine (a local Dask cluster; needs minires[cluster])")
+    deg.add_argument("--scheduler", help="address of a Dask scheduler to send the runs to (tcp://... or tls://...)")
+    deg.add_argument("--threads-per-run", type=int, help="cores each run may use (default: cores / workers)")
     add_recipe_arguments(deg)
     deg.set_defaults(func=_degradation)
 

@@ -91,9 +91,10 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(count: int) -> None:
-    """Share minires' split loops (a convolution's chunks) over ``count`` cores from now on.
+    """Use ``count`` CPU cores from now on: minires' split loops (a convolution's chunks) and NumPy's BLAS.
 
-    1 turns the sharing off: every loop runs on the calling thread.
+    1 turns the sharing off: every loop runs on the calling thread, and NumPy's
+    matrix products on one core.
 
     More than 1 needs NumPy's OpenBLAS, which each worker holds to one
     thread; without it (another BLAS, or not Linux) a clear error says so.
@@ -111,6 +112,8 @@ def set_num_threads(count: int) -> None:
             _pool.shutdown(wait=True)
             _pool = None
         _workers = count
+    if _blas is not None:  # outside the shared loops, NumPy's own products use as many cores
+        _blas.set_threads(count)
 
 
 def _get_pool() -> ThreadPoolExecutor:

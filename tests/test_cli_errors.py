@@ -127,6 +127,10 @@ CASES = [
      "expected a folder"),
     ("output folder that cannot be made", ["train", *TINY, "--data", "{data}", "--out", "/proc/minires-run"],
      "cannot be written"),
+    ("zero workers", ["degradation", "--depths", "8", "--data", "{data}", "--workers", "0", "--out", "{out}"],
+     "workers must be a whole number >= 1, got 0"),
+    ("unreachable scheduler", ["degradation", "--depths", "8", "--data", "{data}", "--scheduler",
+                               "tcp://127.0.0.1:9", "--out", "{out}"], "cannot reach the Dask scheduler"),
     ("eval on an unknown device", ["eval", "{run}", "--device", "gpu0"], "unknown device 'gpu0'"),
 ]
 if not minires.cuda.is_available():

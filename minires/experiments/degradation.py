@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from minires.checkpoint import atomic_write_bytes
 from minires.errors import InputError
+from minires.experiments.grid import run_grid
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
@@ -130,20 +131,33 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), plain: bool = True,
                 residual: bool = True, seeds: int = 1, out: str | Path = "degradation",
                 stream: TextIO | None = None, time_limit: float | None = None,
-                train_runs: bool = True) -> list[dict[str, Any]]:
+                train_runs: bool = True, workers: int = 1, scheduler: str | None = None,
+                threads_per_run: int | None = None) -> list[dict[str, Any]]:
     """Run the experiment and write ``fig6.png/.svg``, ``table.md`` and ``table.json`` into ``out``.
 
     Args:
-        time_limit: seconds for all the training of this call; unfinished runs pause with a checkpoint.
+        time_limit: seconds for all the training of this call (with several workers: for each run);
+            unfinished runs pause with a checkpoint.
         train_runs: False draws and tabulates what the run folders hold, training nothing.
+        workers, scheduler, threads_per_run: train several runs at once, on this machine or a
+            Dask cluster (see ``minires.experiments.grid``).
 
     Returns the table rows.
     """
     out = Path(out)
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
     names = network_names(depths, plain, residual)
     if not names:
         raise InputError("nothing to train: --plain and --residual were both switched off")
-    if train_runs and not run_all(base, names, seeds, out, stream, time_limit):
+    if train_runs and (workers > 1 or scheduler is not None):
+        configs = [replace(base, model=name, seed=base.seed + seed, out=str(run_folder(out, name, seed)))
+                   for name in names for seed in range(seeds)]
+        results = run_grid(configs, workers, scheduler, threads_per_run, time_limit)
+        if any(r["status"] != "finished" for r in results):
+            print("some runs are not finished: re-run the same command to continue; drawing what has been "
+                  "measured so far", file=stream)
+    elif train_runs and not run_all(base, names, seeds, out, stream, time_limit):
         print("stopped early: re-run the same command to continue; drawing what has been measured so far",
               file=stream)
     curves, rows = collect(out, names, seeds)
