@@ -28,6 +28,7 @@ Design decisions worth knowing:
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,6 +66,32 @@ class no_grad(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self._previous
+
+
+# ---------------------------------------------------------------- module scope
+
+# The modules whose forward is running, innermost last (Module.__call__ pushes and pops);
+# each Function remembers the innermost one, so a drawing of the graph can group ops by layer.
+_scope = threading.local()
+
+
+def current_module() -> Any:
+    """The innermost Module whose forward is running on this thread (None outside any)."""
+    stack = getattr(_scope, "stack", None)
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def module_scope(module: Any) -> Any:
+    """Marks the ops run inside as belonging to ``module`` (used by ``Module.__call__``)."""
+    stack = getattr(_scope, "stack", None)
+    if stack is None:
+        stack = _scope.stack = []
+    stack.append(module)
+    try:
+        yield
+    finally:
+        stack.pop()
 
 
 # ---------------------------------------------------------------- Tensor
@@ -422,6 +449,7 @@ class Function:
             )
             fn.input_shapes = tuple(t.shape for t in inputs)
             fn.retained = None
+            fn.module = current_module()
             out._ctx = fn
             out.requires_grad = True
         return out
@@ -431,6 +459,11 @@ class Function:
 
     def backward(self, grad: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """E.g. ``<Conv2dFunction backward, in Conv2d>``: the op, and the layer that ran it."""
+        module = getattr(self, "module", None)
+        return f"<{type(self).__name__} backward" + (f", in {type(module).__name__}>" if module is not None else ">")
 
     def release(self) -> None:
         """Drop saved buffers and graph links once backward has used them."""

@@ -13,7 +13,7 @@ from pathlib import Path
 MODULES = [
     "minires", "minires.nn", "minires.nn.functional", "minires.nn.init", "minires.optim", "minires.models",
     "minires.data", "minires.train", "minires.train.callbacks", "minires.experiments", "minires.checkpoint",
-    "minires.errors", "minires.amp", "minires.backend", "minires.parallel",
+    "minires.errors", "minires.amp", "minires.viz", "minires.backend", "minires.parallel",
 ]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from minires import backend
 from minires.errors import InputError
-from minires.tensor import Tensor
+from minires.tensor import Tensor, module_scope
 
 
 class Parameter(Tensor):
@@ -146,7 +146,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        output = self.forward(*args, **kwargs)
+        with module_scope(self):  # the ops inside remember this layer (see minires.viz)
+            output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, output)
             if replaced is not None:
