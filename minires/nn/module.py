@@ -220,6 +220,21 @@ class Module:
                 t.grad = Tensor(backend.to_device(t.grad.data, device))
         return self
 
+    def double(self) -> Module:
+        """Convert every floating-point parameter and buffer to float64, in place (gradient checks)."""
+        return self._cast_floats(np.float64)
+
+    def float(self) -> Module:
+        """Convert every floating-point parameter and buffer to float32, in place."""
+        return self._cast_floats(np.float32)
+
+    def _cast_floats(self, dtype: Any) -> Module:
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                t.grad = None
+        return self
+
     def zero_grad(self) -> None:
         """Forget accumulated gradients (sets them to None, like PyTorch)."""
         for p in self.parameters():

@@ -1,0 +1,26 @@
+"""Exercises for a course: checks that say what is wrong, student versions, grading a class.
+
+The exercises live in ``notebooks/exercises/`` as Python files with the solution between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines (nbgrader's markers, so nbgrader can
+use them too).  This package
+
+* checks a file against minires's own reference (``check``): each exercise's check
+  compares values and gradients and says *which* one is wrong, its shape, and by how much;
+* makes the student versions (``make_student``): every solution block becomes
+  ``raise NotImplementedError("your code here")``;
+* grades a folder of submissions (``grade``): one sub-folder per student.
+
+From the command line::
+
+    python -m minires.teaching check notebooks/exercises/ex4_batchnorm_backward.py
+    python -m minires.teaching student notebooks/exercises handout/      # the files to hand out
+    python -m minires.teaching grade submissions/ --csv grades.csv       # submissions/<student>/ex*.py
+
+Grading runs the students' code on your machine: use a container or a throw-away account
+for submissions you do not trust.
+"""
+
+from minires.teaching.checks import CHECKS, Report, check, check_module
+from minires.teaching.handout import grade, make_student, student_source
+
+__all__ = ["CHECKS", "Report", "check", "check_module", "make_student", "student_source", "grade"]

@@ -1,0 +1,208 @@
+"""One check per exercise: run the student's code beside minires's and say what differs.
+
+Every check gets the student's module, calls what the exercise asked for on small random
+inputs (float64, so only real mistakes show), and compares with minires: the value, the
+shape, each gradient.  It returns a ``Report``: passed, and one line per problem.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import minires
+from minires import optim
+from minires.nn import functional as F
+
+TOLERANCE = 1e-6  # relative, on float64 values
+
+
+@dataclass
+class Report:
+    """What one check found: ``passed``, and one line per problem (empty when passed)."""
+
+    exercise: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"{self.exercise}: passed"
+        return f"{self.exercise}: {len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+def compare(name: str, got: Any, expected: np.ndarray, problems: list[str]) -> None:
+    """Add a line to ``problems`` if ``got`` is not ``expected``: its type, shape, or how far off."""
+    if isinstance(got, minires.Tensor):
+        got = got.numpy()
+    if not isinstance(got, np.ndarray):
+        problems.append(f"{name}: expected an array of shape {expected.shape}, got {type(got).__name__}")
+        return
+    if got.shape != expected.shape:
+        problems.append(f"{name}: expected shape {expected.shape}, got {got.shape}")
+        return
+    error = np.abs(got - expected)
+    scale = np.abs(expected).max() or 1.0
+    if not np.all(np.isfinite(got)) or error.max() > TOLERANCE * scale:
+        worst = np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error, np.inf)), error.shape)
+        problems.append(f"{name}: off by up to {error.max():.3g} (largest value {scale:.3g}); first at index "
+                        f"{tuple(int(i) for i in worst)}: got {got[worst]:.6g}, expected {expected[worst]:.6g}")
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------- the exercises
+
+
+def check_custom_function(mod: ModuleType, problems: list[str]) -> None:
+    x = _rng().standard_normal((3, 4)) * 3
+    t = minires.tensor(x, requires_grad=True)
+    y = mod.Softplus.apply(t)
+    compare("forward", y, np.logaddexp(0, x), problems)
+    weights = _rng(1).standard_normal((3, 4))
+    (y * minires.tensor(weights)).sum().backward()
+    compare("gradient with respect to x", t.grad, weights / (1 + np.exp(-x)), problems)
+
+
+def check_im2col(mod: ModuleType, problems: list[str]) -> None:
+    for k, stride, padding in [(3, 1, 1), (3, 2, 1), (1, 2, 0), (2, 2, 0)]:
+        x = _rng(k + stride).standard_normal((2, 3, 6, 6))
+        where = f"im2col(k={k}, stride={stride}, padding={padding})"
+        compare(where, mod.im2col(x, k, stride, padding), F.im2col(x, k, stride, padding), problems)
+        cols = _rng(7).standard_normal(F.im2col(x, k, stride, padding).shape)
+        compare(where.replace("im2col", "col2im"), mod.col2im(cols, x.shape, k, stride, padding),
+                np.asarray(F.col2im(cols, x.shape, k, stride, padding)), problems)
+
+
+def check_conv_backward(mod: ModuleType, problems: list[str]) -> None:
+    for stride, padding in [(1, 1), (2, 1)]:
+        x = minires.tensor(_rng(stride).standard_normal((2, 3, 7, 7)), requires_grad=True)
+        w = minires.tensor(_rng(5).standard_normal((4, 3, 3, 3)), requires_grad=True)
+        out = F.conv2d(x, w, stride=stride, padding=padding)
+        g = _rng(9).standard_normal(out.shape)
+        out.backward(g)
+        got = mod.conv2d_backward(x.numpy(), w.numpy(), g, stride, padding)
+        if not isinstance(got, tuple) or len(got) != 2:
+            problems.append("conv2d_backward should return a pair (grad_x, grad_weight)")
+            return
+        compare(f"grad_x (stride {stride})", got[0], x.grad.numpy(), problems)
+        compare(f"grad_weight (stride {stride})", got[1], w.grad.numpy(), problems)
+
+
+def check_batchnorm_backward(mod: ModuleType, problems: list[str]) -> None:
+    rng = _rng(3)
+    x = minires.tensor(2 + 3 * rng.standard_normal((4, 3, 5, 5)), requires_grad=True)
+    gamma = minires.tensor(1 + 0.5 * rng.standard_normal(3), requires_grad=True)
+    beta = minires.tensor(rng.standard_normal(3), requires_grad=True)
+    out = F.batch_norm(x, None, None, gamma, beta, training=True)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    got = mod.batch_norm_backward(x.numpy(), gamma.numpy(), g)
+    if not isinstance(got, tuple) or len(got) != 3:
+        problems.append("batch_norm_backward should return (grad_x, grad_gamma, grad_beta)")
+        return
+    for name, value, expected in zip(("grad_x", "grad_gamma", "grad_beta"), got, (x.grad, gamma.grad, beta.grad)):
+        compare(name, value, expected.numpy(), problems)
+
+
+def check_basic_block(mod: ModuleType, problems: list[str]) -> None:
+    from minires.models.blocks import BasicBlock
+
+    for cin, cout, stride in [(16, 16, 1), (16, 32, 2)]:
+        minires.manual_seed(0)
+        theirs = mod.BasicBlock(cin, cout, stride).double()
+        ours = BasicBlock(cin, cout, stride, shortcut="A").double()
+        where = f"BasicBlock({cin}, {cout}, stride={stride})"
+        if theirs.num_parameters() != ours.num_parameters():
+            problems.append(f"{where}: {theirs.num_parameters():,} parameters, expected {ours.num_parameters():,} "
+                            "(option A's shortcut has none; convolutions have no bias)")
+            continue
+        try:
+            theirs.load_state_dict(ours.state_dict())
+        except (KeyError, ValueError) as err:
+            problems.append(f"{where}: its layers do not match conv1/bn1/conv2/bn2 ({err})")
+            continue
+        x = _rng(cin + stride).standard_normal((2, cin, 8, 8))
+        compare(f"{where} output", theirs(minires.tensor(x)), ours(minires.tensor(x)).numpy(), problems)
+
+
+def check_sgd(mod: ModuleType, problems: list[str]) -> None:
+    rng = _rng(4)
+    p = minires.tensor(rng.standard_normal(5), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=1e-2)
+    param, buf = p.numpy().copy(), None
+    for step in range(3):
+        grad = rng.standard_normal(5)
+        p.grad = minires.tensor(grad)
+        opt.step()
+        got = mod.sgd_step(param, grad, buf, 0.1, 0.9, 1e-2)
+        if not isinstance(got, tuple) or len(got) != 2:
+            problems.append("sgd_step should return (new_param, new_buf)")
+            return
+        param, buf = got
+        compare(f"parameter after step {step + 1}", param, p.numpy(), problems)
+        if problems:
+            return
+
+
+def check_lr_schedule(mod: ModuleType, problems: list[str]) -> None:
+    schedule = optim.LRSchedule(optim.SGD([minires.zeros(1, requires_grad=True)], lr=0.1), 0.1, [32000, 48000])
+    for iteration in (0, 1, 31999, 32000, 32001, 47999, 48000, 63999):
+        schedule.iteration = iteration
+        got, expected = mod.learning_rate(iteration), schedule.lr()
+        if not isinstance(got, (int, float)) or abs(got - expected) > 1e-12:
+            problems.append(f"iteration {iteration}: learning rate {got!r}, expected {expected:g}")
+
+
+CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
+    "ex1_custom_function": check_custom_function,
+    "ex2_im2col": check_im2col,
+    "ex3_conv_backward": check_conv_backward,
+    "ex4_batchnorm_backward": check_batchnorm_backward,
+    "ex5_basic_block": check_basic_block,
+    "ex6_sgd": check_sgd,
+    "ex7_lr_schedule": check_lr_schedule,
+}
+
+
+def check_module(name: str, module: ModuleType) -> Report:
+    """Run exercise ``name``'s check on an imported module."""
+    report = Report(name)
+    try:
+        CHECKS[name](module, report.problems)
+    except NotImplementedError:
+        report.problems.append("not written yet (a NotImplementedError is still there)")
+    except Exception as err:  # the student's code failed: say where, briefly
+        last = traceback.extract_tb(err.__traceback__)[-1]
+        report.problems.append(f"raised {type(err).__name__}: {err} (at {Path(last.filename).name}:{last.lineno})")
+    return report
+
+
+def check(path: str | Path) -> Report:
+    """Load an exercise file (its name says which exercise) and check it."""
+    path = Path(path)
+    name = path.stem
+    if name not in CHECKS:
+        return Report(name, [f"unknown exercise file {path.name}; expected one of {', '.join(CHECKS)}"])
+    spec = importlib.util.spec_from_file_location(f"_exercise_{name}_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as err:
+        return Report(name, [f"the file does not import: {type(err).__name__}: {err}"])
+    finally:
+        sys.modules.pop(spec.name, None)  # type: ignore[union-attr]
+    return check_module(name, module)

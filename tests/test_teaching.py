@@ -1,0 +1,79 @@
+"""The exercises: every solution passes its check, every blank fails it, mistakes are named, a class is graded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from minires.errors import InputError
+from minires.teaching import CHECKS, check, grade, make_student, student_source
+from minires.teaching.__main__ import main
+from minires.teaching.handout import grades_csv
+
+EXERCISES = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
+
+
+def test_every_exercise_has_a_check_and_a_file() -> None:
+    assert sorted(p.stem for p in EXERCISES.glob("ex*.py")) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_solution_passes(name: str) -> None:
+    report = check(EXERCISES / f"{name}.py")
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_student_version_fails(name: str, tmp_path: Path) -> None:
+    blank = tmp_path / f"{name}.py"
+    blank.write_text(student_source((EXERCISES / f"{name}.py").read_text()))
+    assert "### BEGIN SOLUTION" not in blank.read_text() and "your code here" in blank.read_text()
+    report = check(blank)
+    assert not report.passed and report.problems == ["not written yet (a NotImplementedError is still there)"]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), [
+    ("ex4_batchnorm_backward", "- x_hat * grad_gamma.reshape(1, -1, 1, 1) / m", "", "grad_x: off by up to"),
+    ("ex6_sgd", "g = grad + weight_decay * param", "g = grad", "parameter after step 1: off by"),
+    ("ex2_im2col", "return cols.reshape(c * k * k, n * oh * ow)", "return cols.reshape(c * k * k, n * oh * ow).T",
+     "expected shape (27, 72), got (72, 27)"),
+    ("ex7_lr_schedule", "iteration >= m", "iteration > m", "iteration 32000: learning rate 0.1, expected 0.01"),
+    ("ex5_basic_block", "bias=False)\n        self.bn1", "bias=True)\n        self.bn1", "parameters, expected"),
+    ("ex3_conv_backward", "grad_weight = (g @ cols.T)", "grad_weight = 2 * (g @ cols.T)", "grad_weight (stride 1)"),
+])
+def test_a_mistake_is_named(name: str, old: str, new: str, message: str, tmp_path: Path) -> None:
+    source = (EXERCISES / f"{name}.py").read_text()
+    assert old in source
+    (tmp_path / f"{name}.py").write_text(source.replace(old, new))
+    report = check(tmp_path / f"{name}.py")
+    assert not report.passed and any(message in p for p in report.problems), str(report)
+
+
+def test_a_teacher_makes_the_handout_and_grades_a_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["student", str(EXERCISES), str(tmp_path / "handout")]) == 0
+    submissions = tmp_path / "submissions"
+    shutil.copytree(EXERCISES, submissions / "ada", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(tmp_path / "handout", submissions / "bob")
+    (submissions / "bob" / "ex7_lr_schedule.py").unlink()
+    capsys.readouterr()
+    assert main(["grade", str(submissions), "--csv", str(tmp_path / "grades.csv")]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
+    assert rows["ada"]["total"] == "7" and rows["bob"]["total"] == "0"
+    assert "ex7_lr_schedule: not handed in" in rows["bob"]["notes"]
+    assert grades_csv(grade(submissions)) == (tmp_path / "grades.csv").read_text()
+    assert main(["check", str(tmp_path / "handout" / "ex6_sgd.py")]) == 1
+
+
+def test_malformed_markers_and_empty_folders_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="never closed"):
+        student_source("x = 1\n### BEGIN SOLUTION\ny = 2\n")
+    with pytest.raises(InputError, match="without"):
+        student_source("### END SOLUTION\n")
+    with pytest.raises(InputError, match="found none"):
+        make_student(tmp_path, tmp_path / "out")
+    with pytest.raises(InputError, match="one folder per student"):
+        grade(tmp_path)
