@@ -34,7 +34,10 @@ y = (w * x).sum() + b          # a tiny linear model
 loss = (y - 4.0) ** 2
 loss""",
     """#md Each intermediate tensor knows the `Function` that produced it (`grad_fn`); leaves that we
-want gradients for have `requires_grad=True`.""",
+want gradients for have `requires_grad=True`. `minires.viz.graph` draws that record — the path
+`backward()` will walk (drawn inline when Graphviz is installed, else shown as DOT text):""",
+    """from minires import viz
+viz.graph(loss)""",
     """print(loss.grad_fn, y.grad_fn, w.is_leaf)
 loss.backward()
 print("dloss/dw =", w.grad.numpy(), " dloss/db =", b.grad.item())""",
@@ -200,6 +203,17 @@ from minires import models
 resnet, plain = models.resnet20(), models.plain20()
 print(resnet.layer2[0])
 print("parameters: ResNet-20", resnet.num_parameters(), " plain-20", plain.num_parameters())""",
+    """#md The graph of one block that halves the resolution: the left branch is the shortcut
+(every 2nd pixel, then zero channels appended), the right one the two conv-BN layers; `Add`
+joins them. The input is made with `requires_grad=True` so that the shortcut shows.""",
+    """from minires import viz
+block = resnet.layer2[0]
+x = minires.randn(2, 16, 32, 32, requires_grad=True)
+viz.graph(block(x).sum(), model=block)""",
+    """#md A whole ResNet-20 is ~180 ops; grouped by block (`depth=2`) it reads like the paper's diagram:""",
+    """from minires.nn import functional as F
+loss = F.cross_entropy(resnet(minires.randn(2, 3, 32, 32)), [3, 7])
+viz.graph(loss, model=resnet, depth=2)""",
     """#md Option A shortcuts subsample and zero-pad channels, so they add **no** parameters. Projection
 shortcuts (option B) add 1×1 convolutions where the shape changes:""",
     """for option in "ABC":
@@ -221,15 +235,101 @@ for depth, flops in table1.items():
     """print(minires.summary(models.resnet20(), (3, 32, 32)).table())""",
 ]
 
-NOTEBOOKS["05_degradation_experiment"] = [
-    """#md # 05 · The degradation experiment
+NOTEBOOKS["05_training_loop"] = [
+    """#md # 05 · The training loop, by hand
+
+Section 4.2 of the paper in a dozen lines: per-pixel mean subtraction, 4-pixel padding with
+random 32×32 crops and flips, mini-batches of 128, SGD with momentum 0.9 and weight decay 1e-4,
+and a learning rate divided by 10 at fixed iterations. First written out by hand on the
+3,000-image sample shipped with minires, with a plot that updates as it trains; then the same
+run through `minires.train`, which adds checkpoints, exact resume and evaluation.""",
+    """import minires  # before NumPy/matplotlib: see "Speed on the CPU" in docs/user-guide.md
+import numpy as np
+import matplotlib.pyplot as plt
+from IPython.display import display
+from minires import models, optim
+from minires.data import Normalizer, load_sample, random_crop_flip
+from minires.nn import functional as F
+
+minires.manual_seed(0)
+train_x, train_y = load_sample("train")            # (3000, 3, 32, 32) uint8, (3000,) labels
+test_x, test_y = load_sample("test")
+normalize = Normalizer.fit(train_x)                # the paper's per-pixel mean image
+train_x, test_x = normalize(train_x), normalize(test_x)
+print(train_x.shape, train_x.dtype, "mean image:", normalize.mean.shape)""",
+    """#md The model, the optimizer and the schedule. `LRSchedule` divides the rate by 10 at each
+milestone — here at iterations 60 and 90 of 120, the paper's 32k/48k of 64k scaled down.""",
+    """model = models.resnet20()
+opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+schedule = optim.LRSchedule(opt, 0.1, milestones=[60, 90])
+iterations, batch = 120, 64
+rng = np.random.default_rng(0)""",
+    """#md The loop. Each step: a shuffled mini-batch, augmented; forward, loss, backward, update;
+then the schedule moves on. Every 20 steps the plot is redrawn in place.""",
+    """history = {"iteration": [], "loss": [], "train error": []}
+fig, ax = plt.subplots(figsize=(7, 3))
+handle = display(fig, display_id=True)
+order = rng.permutation(len(train_x))
+for it in range(iterations):
+    start = (it * batch) % (len(train_x) - batch)
+    index = order[start:start + batch]
+    x = random_crop_flip(train_x[index], rng)          # pad 4, crop 32×32, flip half
+    y = train_y[index]
+    logits = model(minires.Tensor(x))
+    loss = F.cross_entropy(logits, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    schedule.step()
+    history["iteration"].append(it + 1)
+    history["loss"].append(loss.item())
+    history["train error"].append(1 - F.accuracy(logits, y))
+    if (it + 1) % 20 == 0:
+        ax.clear()
+        ax.plot(history["iteration"], history["loss"], label="loss")
+        ax.plot(history["iteration"], history["train error"], label="training error")
+        for m in schedule.milestones:
+            ax.axvline(m, color="gray", lw=0.8)
+        ax.set_xlabel("iteration"); ax.legend(); ax.grid(alpha=0.3)
+        handle.update(fig)
+plt.close(fig)""",
+    """#md Evaluation: batch norm switches to its running statistics (`model.eval()`), and no graph is
+recorded (`no_grad`).""",
+    """model.eval()
+with minires.no_grad():
+    logits = model(minires.Tensor(test_x))
+print(f"test error after {iterations} iterations: {1 - F.accuracy(logits, test_y):.1%}")""",
+    """#md ## The same, with `minires.train`
+`TrainConfig` holds every setting (the defaults are the paper's); `train` runs the loop above and
+also evaluates, checkpoints, resumes exactly and logs `metrics.jsonl`. Callbacks watch a run
+without changing it: `LivePlot` redraws the curves after every evaluation (the command line's
+progress printer is a callback too).""",
+    """import io, tempfile
+from pathlib import Path
+from minires.train import TrainConfig, train
+from minires.train.callbacks import LivePlot
+
+out = Path(tempfile.mkdtemp()) / "resnet20"
+config = TrainConfig(model="resnet20", data="sample", out=str(out), batch_size=64, iterations=120,
+                     milestones=[60, 90], eval_every=30, checkpoint_every=60, eval_subset=500)
+result = train(config, stream=io.StringIO(), callbacks=[LivePlot()])
+print({k: result[k] for k in ("iteration", "train_error", "test_error")})""",
+    """#md The run folder has everything needed to continue or inspect it; `minires plot` draws the
+same curves from the command line.""",
+    """print(sorted(p.name for p in out.iterdir()))
+print((out / "metrics.jsonl").read_text().splitlines()[-1])""",
+]
+
+NOTEBOOKS["06_degradation_experiment"] = [
+    """#md # 06 · The degradation experiment
 
 The paper's Fig. 6: with the same recipe, a deeper **plain** network has *higher training error*
 than a shallower one, while a deeper **ResNet** has lower. Here is a small live version on the
 embedded sample (tiny networks, a few iterations: the point is the mechanics), followed by the
 full results measured with `minires degradation` and committed in `docs/`.""",
-    """import json, tempfile
+    """import io, json, tempfile
 from pathlib import Path
+import minires
 from minires.experiments import degradation
 from minires.train import TrainConfig
 import matplotlib.pyplot as plt
@@ -237,7 +337,7 @@ import matplotlib.pyplot as plt
 out = Path(tempfile.mkdtemp())
 base = TrainConfig(data="sample", batch_size=32, iterations=30, milestones=[20], eval_every=10,
                    checkpoint_every=30, eval_subset=300)
-rows = degradation(base, depths=[8, 20], out=out, stream=open("/dev/null", "w"))
+rows = degradation(base, depths=[8, 20], out=out, stream=io.StringIO())
 for r in rows:
     print(f"{r['network']:<10} training error {r['train_error_mean']:5.1f}%",
           f"test error {r['test_error_mean']:5.1f}%")""",
@@ -245,7 +345,7 @@ for r in rows:
 display(Image(filename=str(out / "fig6.png"), width=800))""",
     """#md ## The measured reproduction
 The committed experiment (its command, table and plots) lives in `docs/reproduction.md`:""",
-    """docs = Path("..") / "docs" / "reproduction"
+    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction"  # in a source checkout
 if (docs / "fig6.png").exists():
     display(Image(filename=str(docs / "fig6.png"), width=800))
     print((docs / "table.md").read_text())
@@ -253,8 +353,8 @@ else:
     print("no committed results found in", docs.resolve())""",
 ]
 
-NOTEBOOKS["06_layer_responses"] = [
-    """#md # 06 · Layer responses
+NOTEBOOKS["07_layer_responses"] = [
+    """#md # 07 · Layer responses
 
 The paper's Fig. 7 measures, for every 3×3 layer, the standard deviation of its *response*: the
 output of its batch norm, before the ReLU and before the shortcut addition. Residual functions
@@ -272,7 +372,7 @@ responses = models.layer_responses(model, x)
 print(len(responses), "responses (6n + 1 for n = 3):", [name for name, _ in responses][:4], "...")""",
     """#md ## On (briefly) trained networks
 Train a tiny plain and residual pair on the sample, then measure their responses on test images.""",
-    """import tempfile
+    """import io, tempfile
 from pathlib import Path
 from minires.train import TrainConfig, train
 from minires.experiments import responses as measure
@@ -282,7 +382,7 @@ runs = []
 for name in ("plain14", "resnet14"):
     cfg = TrainConfig(model=name, data="sample", out=str(out / name), batch_size=32, iterations=30,
                       milestones=[20], eval_every=30, checkpoint_every=30, eval_subset=200)
-    train(cfg, stream=open("/dev/null", "w"))
+    train(cfg, stream=io.StringIO())
     runs.append(out / name)
 stds = measure(runs, out / "fig7", limit=300)
 for name, values in stds.items():
@@ -291,7 +391,7 @@ for name, values in stds.items():
 display(Image(filename=str(out / "fig7" / "fig7.png"), width=700))""",
     """#md ## The measured reproduction
 Responses of the networks trained for `docs/reproduction.md`:""",
-    """docs = Path("..") / "docs" / "reproduction"
+    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction"  # in a source checkout
 if (docs / "fig7.png").exists():
     display(Image(filename=str(docs / "fig7.png"), width=700))
 else:
