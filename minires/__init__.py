@@ -19,7 +19,8 @@ import os
 # value set by the user always wins.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from minires import cuda
+# the subpackages a PyTorch user reaches for as attributes (minires.nn, minires.optim, ...)
+from minires import checkpoint, cuda, data, models, nn, optim, train  # noqa: E402
 from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
 from minires.models.summary import summary
 from minires.ops import (
@@ -63,5 +64,5 @@ __all__ = [
     "gradcheck", "directional_gradcheck", "GradcheckError", "cuda",
     "exp", "log", "relu", "sigmoid", "tanh", "sum", "mean", "max", "matmul", "reshape",
     "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "summary",
-    "get_num_threads", "set_num_threads", "__version__",
+    "get_num_threads", "set_num_threads", "__version__", "checkpoint", "data", "models", "nn", "optim", "train",
 ]

@@ -123,3 +123,12 @@ def test_missing_super_init_is_explained() -> None:
 
     with pytest.raises(RuntimeError, match="super"):
         Broken()
+
+
+def test_replacing_a_parameter_with_something_else_is_refused() -> None:
+    layer = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"Linear.weight is a Parameter; assign a minires.nn.Parameter"):
+        layer.weight = minires.zeros(3, 2)
+    assert "weight" in dict(layer.named_parameters())
+    layer.bias = None  # removing one is allowed
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]

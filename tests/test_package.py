@@ -24,3 +24,10 @@ def test_import_sets_openblas_thread_timeout_unless_the_user_did(given: str | No
     # idle OpenBLAS threads should sleep at once (see the comment in minires/__init__.py);
     # anything the user set explicitly, even 0, is left alone
     assert run_with(given) == expected
+
+
+def test_subpackages_are_attributes_of_minires() -> None:
+    import minires
+
+    for name in ("nn", "optim", "data", "train", "models", "checkpoint"):
+        assert hasattr(minires, name), name

@@ -103,6 +103,12 @@ class Module:
         if isinstance(value, Tensor) and not isinstance(value, Parameter) and name in self._buffers:
             self._buffers[name] = value  # re-assigning a registered buffer
             return
+        if name in self._parameters and not isinstance(value, Parameter) and value is not None:
+            # PyTorch refuses this too: silently unregistering it would drop it from
+            # parameters(), the optimizer and state_dict()
+            raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign a minires.nn.Parameter "
+                            f"(or None to remove it), got {type(value).__name__} -- to change its values, "
+                            f"set .data")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
