@@ -23,6 +23,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from minires import checkpoint, cuda, data, models, nn, optim, train  # noqa: E402
 from minires.gradcheck import GradcheckError, directional_gradcheck, gradcheck
 from minires.models.summary import summary
+from minires.nn.functional.conv import conv_algorithm
 from minires.ops import (
     cat,
     concatenate,
@@ -64,5 +65,6 @@ __all__ = [
     "gradcheck", "directional_gradcheck", "GradcheckError", "cuda",
     "exp", "log", "relu", "sigmoid", "tanh", "sum", "mean", "max", "matmul", "reshape",
     "transpose", "permute", "flatten", "pad", "concatenate", "cat", "stack", "summary",
-    "get_num_threads", "set_num_threads", "__version__", "checkpoint", "data", "models", "nn", "optim", "train",
+    "get_num_threads", "set_num_threads", "conv_algorithm", "__version__",
+    "checkpoint", "data", "models", "nn", "optim", "train",
 ]

@@ -75,3 +75,20 @@ def test_batch_norm_errors() -> None:
         nn.BatchNorm2d(4)(minires.randn(2, 3, 4, 4))
     with pytest.raises(ValueError, match="more than one value per channel"):
         nn.BatchNorm1d(3)(minires.randn(1, 3))
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (6, 3)], ids=str)
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_batch_norm_matches_the_reference_built_from_ops(shape: tuple, training: bool) -> None:
+    rng = np.random.default_rng(0)
+    values = [2 + 3 * rng.standard_normal(shape), 1 + 0.3 * rng.standard_normal(3), rng.standard_normal(3)]
+    grad = rng.standard_normal(shape)
+    results = []
+    for fn in (F.batch_norm, F.batch_norm_reference):
+        x, g, b = (minires.tensor(v, requires_grad=True) for v in values)
+        rm, rv = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 2.0])
+        y = fn(x, rm, rv, g, b, training=training)
+        y.backward(grad)
+        results.append((y.numpy(), x.grad.numpy(), g.grad.numpy(), b.grad.numpy(), rm, rv))
+    for fused, reference, name in zip(*results, ("y", "dx", "dγ", "dβ", "running mean", "running var")):
+        np.testing.assert_allclose(fused, reference, rtol=1e-10, atol=1e-12, err_msg=name)

@@ -210,3 +210,48 @@ def test_workspace_gives_back_the_same_zeroed_buffer() -> None:
     assert ws.nbytes > 0
     ws.clear()
     assert ws.nbytes == 0
+
+
+# ---------------------------------------------------------------- the textbook algorithm beside the fast one
+
+
+@pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)
+def test_textbook_im2col_convolution_matches_the_loop_and_its_gradients_check(kernel: object, stride: object,
+                                                                             padding: object) -> None:
+    kh, kw = F.conv.pair(kernel)
+    x, w, b = randn(2, 3, 7, 6, seed=1), randn(4, 3, kh, kw, seed=2), randn(4, seed=3)
+    out = F.conv2d(*(minires.tensor(a) for a in (x, w, b)), stride=stride, padding=padding, algorithm="im2col")
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, b, stride, padding), atol=1e-10)
+    args = [minires.tensor(randn(*s, seed=i), requires_grad=True) for i, s in enumerate([(2, 2, 5, 6), (3, 2, kh, kw),
+                                                                                        (3,)])]
+    assert minires.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding, algorithm="im2col"), *args)
+
+
+def test_a_resnet_training_step_is_the_same_on_both_algorithms() -> None:
+    from minires import models, optim
+
+    def step(algorithm: str) -> dict[str, np.ndarray]:
+        minires.manual_seed(0)
+        model = models.resnet20()
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+        x = minires.tensor(randn(8, 3, 32, 32, seed=4).astype(np.float32))
+        with minires.conv_algorithm(algorithm):
+            F.cross_entropy(model(x), [0, 1, 2, 3, 4, 5, 6, 7]).backward()
+        opt.step()
+        return {k: v.numpy() for k, v in model.state_dict().items()}
+
+    fast, textbook = step("fast"), step("im2col")
+    for name in fast:
+        np.testing.assert_allclose(textbook[name], fast[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_the_algorithm_switch_is_scoped_and_checked() -> None:
+    x, w = minires.randn(1, 2, 5, 5, requires_grad=True), minires.randn(3, 2, 3, 3)
+    with minires.conv_algorithm("im2col"):
+        assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dIm2col"
+    assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dFunction"
+    with pytest.raises(ValueError, match="unknown convolution algorithm 'winograd'"):
+        with minires.conv_algorithm("winograd"):
+            pass
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        F.conv2d(x, w, algorithm="fft")

@@ -1,14 +1,14 @@
 """Functional ops for networks: forward and backward on arrays, wrapped for tensors.
 
-    conv       im2col, col2im, conv2d
+    conv       im2col, col2im, conv2d (fast, or the textbook im2col: conv_algorithm)
     pooling    max_pool2d, avg_pool2d, global_avg_pool2d
-    batchnorm  batch_norm (fused closed-form backward)
+    batchnorm  batch_norm (fused closed-form backward), batch_norm_reference (built from ops)
     loss       log_softmax, cross_entropy, accuracy, count_errors
 """
 
 from minires.amp import autocast_inputs
-from minires.nn.functional.batchnorm import batch_norm
-from minires.nn.functional.conv import col2im, conv2d, im2col
+from minires.nn.functional.batchnorm import batch_norm, batch_norm_reference
+from minires.nn.functional.conv import col2im, conv2d, conv_algorithm, im2col
 from minires.nn.functional.loss import accuracy, count_errors, cross_entropy, log_softmax
 from minires.nn.functional.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
 from minires.ops import relu
@@ -27,6 +27,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 __all__ = [
-    "im2col", "col2im", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm",
+    "im2col", "col2im", "conv2d", "conv_algorithm", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
+    "batch_norm", "batch_norm_reference",
     "log_softmax", "cross_entropy", "accuracy", "count_errors", "linear", "relu",
 ]

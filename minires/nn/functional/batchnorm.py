@@ -161,3 +161,38 @@ def batch_norm(
     return BatchNormFunction.apply(
         x, weight, bias, running_mean=rm, running_var=rv, training=training, momentum=momentum, eps=eps
     )
+
+
+def batch_norm_reference(
+    x: Tensor,
+    running_mean: Any | None,
+    running_var: Any | None,
+    weight: Tensor,
+    bias: Tensor,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch norm written with minires ops, so that autograd derives its backward.
+
+    The same arguments and result as ``batch_norm``; slower and hungrier (every
+    intermediate is kept for backward), but each line is a line of the formula.  The
+    tests check the fused ``BatchNormFunction`` against it.
+    """
+    axes, shape = ((0, 2, 3), (1, -1, 1, 1)) if x.ndim == 4 else ((0,), (1, -1))
+    if training:
+        mean = x.mean(axis=axes, keepdims=True)                       # μ
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)        # σ² (biased, as used to normalise)
+        if running_mean is not None and running_var is not None:
+            count = x.data.size // x.shape[1]
+            rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+            rv = running_var.data if isinstance(running_var, Tensor) else running_var
+            rm *= 1 - momentum
+            rm += momentum * mean.data.reshape(-1)
+            rv *= 1 - momentum
+            rv += momentum * var.data.reshape(-1) * (count / max(count - 1, 1))  # unbiased, like PyTorch
+    else:
+        mean = Tensor(running_mean.data if isinstance(running_mean, Tensor) else running_mean).reshape(*shape)
+        var = Tensor(running_var.data if isinstance(running_var, Tensor) else running_var).reshape(*shape)
+    x_hat = (x - mean) / (var + eps) ** 0.5                           # x̂
+    return weight.reshape(*shape) * x_hat + bias.reshape(*shape)      # y = γ·x̂ + β

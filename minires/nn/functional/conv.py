@@ -53,6 +53,7 @@ costs little once they are built in cache.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -340,6 +341,38 @@ def columns_of(xc: Any, geometry: Geometry, role: str) -> ShiftedColumns | Windo
     return WindowColumns(xc, geometry)
 
 
+class Conv2dIm2col(Function):
+    """The textbook convolution: the whole batch as one im2col and one matrix product.
+
+        forward:   cols = im2col(x)                 (C·kh·kw, N·OH·OW)
+                   out  = W @ cols                  W as (F, C·kh·kw)
+        backward:  dW   = g @ colsᵀ                 g = d(loss)/d(out) as (F, N·OH·OW)
+                   dx   = col2im(Wᵀ @ g)
+
+    It keeps the columns (kh·kw times the input) for backward.  ``Conv2dFunction``
+    computes the same numbers with less memory traffic; ``conv_algorithm("im2col")``
+    runs a whole network on this one, to compare or to read.
+    """
+
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0) -> Any:
+        f, n = weight.shape[0], x.shape[0]
+        oh, ow = Geometry.of(weight.shape[2:], stride, padding).output_shape(*x.shape[2:])
+        cols = im2col(x, weight.shape[2:], stride, padding)
+        out = weight.reshape(f, -1) @ cols
+        if bias is not None:
+            out += bias[:, None]
+        self.saved = (cols, weight, x.shape, stride, padding)
+        return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        cols, weight, x_shape, stride, padding = self.saved
+        f = weight.shape[0]
+        g = grad.transpose(1, 0, 2, 3).reshape(f, -1)
+        grad_w = (g @ cols.T).reshape(weight.shape)
+        grad_x = col2im(weight.reshape(f, -1).T @ g, x_shape, weight.shape[2:], stride, padding)
+        return (grad_x, grad_w, g.sum(axis=1))[: len(self.needs_grad)]
+
+
 class Conv2dFunction(Function):
     """2-D convolution (cross-correlation, as in every framework) by im2col.
 
@@ -478,7 +511,30 @@ def strided_input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geo
     return dx.transpose(1, 0, 2, 3)
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0) -> Tensor:
+ALGORITHMS: dict[str, type[Function]] = {"fast": Conv2dFunction, "im2col": Conv2dIm2col}
+_algorithm = "fast"
+
+
+@contextlib.contextmanager
+def conv_algorithm(name: str) -> Iterator[None]:
+    """Inside, every ``conv2d`` uses algorithm ``name``: 'fast' (the default) or 'im2col' (the textbook one).
+
+    Example:
+        >>> with minires.conv_algorithm("im2col"):
+        ...     loss = F.cross_entropy(model(x), y)      # a whole ResNet on the textbook path
+    """
+    global _algorithm
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown convolution algorithm {name!r}: expected one of {', '.join(ALGORITHMS)}")
+    previous, _algorithm = _algorithm, name
+    try:
+        yield
+    finally:
+        _algorithm = previous
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: IntPair = 0,
+           algorithm: str | None = None) -> Tensor:
     """2-D convolution over a batch of images.
 
     Args:
@@ -486,6 +542,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         weight: (F, C, kh, kw) filters.
         bias: optional (F,) bias.
         stride, padding: ints or (height, width) pairs; zero padding.
+        algorithm: 'fast' or 'im2col' (default: the one ``conv_algorithm`` chose, else 'fast').
 
     Returns:
         (N, F, OH, OW) with OH = (H + 2·padding − kh) // stride + 1.
@@ -510,6 +567,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         Geometry.of(weight.shape[2:], stride, padding).output_shape(*x.shape[2:])
     except ValueError as e:
         raise ValueError(f"conv2d: {e}") from None
+    if algorithm is not None and algorithm not in ALGORITHMS:
+        raise ValueError(f"conv2d: unknown algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
     x, weight, bias = autocast_inputs(x, weight, bias)  # float16 inside minires.amp.autocast()
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2dFunction.apply(*inputs, stride=stride, padding=padding)
+    return ALGORITHMS[algorithm or _algorithm].apply(*inputs, stride=stride, padding=padding)
