@@ -14,6 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from minires.experiments.findings import degradation_findings, response_findings
+
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "reproduction"
 
 
@@ -37,31 +39,10 @@ def main() -> None:
         for name in ("fig7.png", "responses.json"):
             copy(per_channel / name, DOCS / "per-channel" / name)
 
-    rows = {r["network"]: r for r in json.loads((DOCS / "table.json").read_text())}
+    rows = json.loads((DOCS / "table.json").read_text())
     stds = {k: v["std"] for k, v in json.loads((DOCS / "responses.json").read_text())["networks"].items()}
-
-    def check(text: str, ok: bool, detail: str) -> None:
-        print(f"[{'yes' if ok else 'NO '}] {text}: {detail}")
-
-    if {"plain20", "plain56"} <= rows.keys():
-        a, b = rows["plain56"]["train_error_mean"], rows["plain20"]["train_error_mean"]
-        check("plain-56 training error above plain-20's", a > b, f"{a:.2f}% vs {b:.2f}%")
-        a, b = rows["plain56"]["test_error_mean"], rows["plain20"]["test_error_mean"]
-        check("plain-56 test error above plain-20's", a > b, f"{a:.2f}% vs {b:.2f}%")
-    if {"resnet20", "resnet56"} <= rows.keys():
-        a, b = rows["resnet56"]["train_error_mean"], rows["resnet20"]["train_error_mean"]
-        check("ResNet-56 training error at or below ResNet-20's", a <= b, f"{a:.2f}% vs {b:.2f}%")
-        a, b = rows["resnet56"]["test_error_mean"], rows["resnet20"]["test_error_mean"]
-        check("ResNet-56 test error at or below ResNet-20's", a <= b, f"{a:.2f}% vs {b:.2f}%")
-    mean = {k: sum(v) / len(v) for k, v in stds.items()}
-    for depth in (20, 56):
-        r, p = f"resnet{depth}", f"plain{depth}"
-        if r in mean and p in mean:
-            check(f"ResNet-{depth} responses smaller than plain-{depth}'s (mean std)", mean[r] < mean[p],
-                  f"{mean[r]:.3f} vs {mean[p]:.3f}")
-    if "resnet20" in mean and "resnet56" in mean:
-        check("ResNet-56 responses smaller than ResNet-20's (mean std)", mean["resnet56"] < mean["resnet20"],
-              f"{mean['resnet56']:.3f} vs {mean['resnet20']:.3f}")
+    for finding in degradation_findings(rows) + response_findings(stds):
+        print(finding.line())
     print(f"copied into {DOCS}")
 
 

@@ -1,0 +1,52 @@
+"""Rebuild the CPU-recipe reproduction's figures and findings from its run folders.
+
+    python scripts/cpu_report.py [--data DIR]
+
+Reads docs/reproduction/cpu/runs/<network>-seed<k>/ (finished or not) and writes, beside them:
+fig6.png/svg and table.md/json (``minires degradation --no-train``), fig7/ and fig7-per-channel/
+(``minires responses`` over the full test set, finished runs only), curves.png/svg
+(``minires plot``), and findings.md: the paper's findings answered yes/no with the numbers.
+Nothing is trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+from minires.checkpoint import atomic_write_bytes
+from minires.experiments import degradation
+from minires.experiments.findings import degradation_findings, response_findings
+from minires.experiments.plots import plot_runs
+from minires.experiments.responses import responses
+from minires.train import RESULT, TrainConfig
+
+CPU = Path(__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
+    args = parser.parse_args()
+    runs = sorted((CPU / "runs").iterdir())
+    base = TrainConfig.recipe("cpu", data=args.data)
+    rows = degradation(base, depths=[20, 56], out=CPU, train_runs=False, stream=io.StringIO())
+    finished = [r for r in runs if (r / RESULT).exists()]
+    lines = ["# Findings of the CPU-recipe runs", "", "Rebuilt by `python scripts/cpu_report.py`.", ""]
+    lines += [f.line() for f in degradation_findings(rows)]
+    for folder, per_channel in (("fig7", False), ("fig7-per-channel", True)):
+        stds = responses(finished, CPU / folder, data=args.data, per_channel=per_channel) if finished else {}
+        label = "per-channel" if per_channel else "pooled"
+        lines += [f.line().replace("(mean std", f"({label}, mean std") for f in response_findings(stds)]
+    metrics = {r.name.removesuffix("-seed0"): [json.loads(x) for x in (r / "metrics.jsonl").read_text().splitlines()
+                                               if x.strip()] for r in runs}
+    plot_runs(metrics, CPU / "curves", title="CPU recipe (8,000 iterations): error and loss",
+              milestones=base.scaled().milestones)
+    atomic_write_bytes(CPU / "findings.md", ("\n".join(lines) + "\n").encode())
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
