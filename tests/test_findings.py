@@ -10,11 +10,13 @@ def row(name: str, train: float, test: float) -> dict:
 
 
 def test_degradation_findings_answer_with_numbers() -> None:
-    rows = [row("plain20", 5.0, 10.0), row("plain56", 7.0, 12.0), row("resnet20", 4.0, 9.0), row("resnet56", 2.0, 8.0)]
+    rows = [row("plain20", 5.0, 10.0), row("plain56", 7.0, 12.0), row("resnet20", 4.0, 9.0),
+            row("resnet56", 2.0, 8.0)]
     answers = [f.answer for f in degradation_findings(rows)]
     assert answers == [True, True, True, True]
     assert "plain-56 7.00% vs plain-20 5.00%" in degradation_findings(rows)[0].detail
-    flipped = [row("plain20", 7.0, 10.0), row("plain56", 5.0, 12.0), row("resnet20", 4.0, 8.0), row("resnet56", 2.0, 9.0)]
+    flipped = [row("plain20", 7.0, 10.0), row("plain56", 5.0, 12.0), row("resnet20", 4.0, 8.0),
+               row("resnet56", 2.0, 9.0)]
     assert [f.answer for f in degradation_findings(flipped)][:2] == [False, False]
 
 
