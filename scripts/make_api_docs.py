@@ -11,7 +11,8 @@ import inspect
 from pathlib import Path
 
 MODULES = [
-    "minires", "minires.nn", "minires.nn.functional", "minires.nn.init", "minires.optim", "minires.models",
+    "minires", "minires.nn", "minires.nn.functional", "minires.nn.functional.im2col", "minires.nn.init",
+    "minires.optim", "minires.models",
     "minires.data", "minires.train", "minires.train.callbacks", "minires.experiments", "minires.checkpoint",
     "minires.errors", "minires.amp", "minires.viz", "minires.backend", "minires.parallel",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from minires.nn import functional as F
 from minires.nn import init
-from minires.nn.functional.conv import IntPair, pair
+from minires.nn.functional.im2col import IntPair, pair
 from minires.nn.module import Module, Parameter
 from minires.tensor import Tensor
 

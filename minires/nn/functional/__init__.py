@@ -1,6 +1,7 @@
 """Functional ops for networks: forward and backward on arrays, wrapped for tensors.
 
-    conv       im2col, col2im, conv2d (fast, or the textbook im2col: conv_algorithm)
+    im2col     pair, Geometry, im2col, col2im: window geometry and copies (conv and pooling)
+    conv       conv2d (fast, or the textbook im2col: conv_algorithm)
     pooling    max_pool2d, avg_pool2d, global_avg_pool2d
     batchnorm  batch_norm (fused closed-form backward), batch_norm_reference (built from ops)
     loss       log_softmax, cross_entropy, accuracy, count_errors
@@ -8,7 +9,8 @@
 
 from minires.amp import autocast_inputs
 from minires.nn.functional.batchnorm import batch_norm, batch_norm_reference
-from minires.nn.functional.conv import col2im, conv2d, conv_algorithm, im2col
+from minires.nn.functional.conv import conv2d, conv_algorithm
+from minires.nn.functional.im2col import col2im, im2col
 from minires.nn.functional.loss import accuracy, count_errors, cross_entropy, log_softmax
 from minires.nn.functional.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
 from minires.ops import relu

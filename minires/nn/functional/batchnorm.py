@@ -38,7 +38,7 @@ import numpy as np
 from minires import backend
 from minires.amp import cast
 from minires.backend import get_array_module
-from minires.nn.functional.conv import channel_major_matrix
+from minires.nn.functional.im2col import channel_major_matrix
 from minires.tensor import Function, Tensor
 
 

@@ -1,8 +1,8 @@
-"""Convolution as matrix products: im2col, col2im and conv2d.
+"""Convolution as matrix products: conv2d, the textbook algorithm and the fast one.
 
 A 3×3 convolution looks at every 3×3 window of the input.  ``im2col``
-copies each window into a column, so the convolution becomes a single
-matrix product with the flattened filters::
+(``im2col.py``) copies each window into a column, so the convolution
+becomes a single matrix product with the flattened filters::
 
     x: (N, C, H, W) ──im2col──► cols: (C·kh·kw, N·OH·OW)
     weight: (F, C, kh, kw) ──reshape──► (F, C·kh·kw)
@@ -10,7 +10,9 @@ matrix product with the flattened filters::
 
 ``col2im`` is its adjoint: it adds every column back onto the window it
 came from, which is exactly what the backward pass needs.  That is the
-whole method, and ``Conv2dFunction`` uses it as written for strided
+whole method: ``Conv2dIm2col`` below is it, line by line, and
+``conv_algorithm("im2col")`` runs every convolution that way.
+``Conv2dFunction`` (the default) uses it as written for strided
 convolutions (``WindowColumns``), a chunk of images at a time.
 
 The fast path (stride 1, i.e. almost every convolution in a ResNet) makes
@@ -55,131 +57,29 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from minires import parallel
 from minires.amp import autocast_inputs
 from minires.backend import get_array_module
+from minires.nn.functional.im2col import (  # noqa: F401  (pair, output_size, IntPair: also for users of conv)
+    Geometry,
+    IntPair,
+    channel_major_matrix,
+    col2im,
+    im2col,
+    output_size,
+    pair,
+)
 from minires.nn.functional.workspace import workspace
 from minires.tensor import Function, Tensor
 
-IntPair = int | tuple[int, int]
-
-# Floats of columns per chunk: 2 MiB of float32, one core's L2 cache on this project's CPU
+# Floats of columns per chunk: 2 MiB of float32, about one core's L2 cache on current x86-64 CPUs
 # (whole ResNet-56 steps, chunk sizes interleaved in one process: 1 and 4 MiB were 5-10% slower).
 CHUNK_FLOATS = 1 << 19
 
-
-def pair(value: IntPair) -> tuple[int, int]:
-    """``3`` -> ``(3, 3)``; pairs pass through."""
-    if isinstance(value, int):
-        return value, value
-    a, b = value
-    return int(a), int(b)
-
-
-def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Number of window positions along one axis."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-class Geometry(NamedTuple):
-    """Kernel, stride and padding of a convolution or pooling window, as (height, width) pairs."""
-
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-
-    @classmethod
-    def of(cls, kernel: IntPair, stride: IntPair, padding: IntPair) -> Geometry:
-        return cls(pair(kernel), pair(stride), pair(padding))
-
-    @property
-    def shifted(self) -> bool:
-        """Whether the fast path applies: stride 1, padding at most kernel − 1."""
-        (kh, kw), stride, (ph, pw) = self
-        return stride == (1, 1) and ph <= kh - 1 and pw <= kw - 1
-
-    def output_shape(self, h: int, w: int) -> tuple[int, int]:
-        """(OH, OW) for an H×W input; a clear error when the window does not fit."""
-        (kh, kw), (sh, sw), (ph, pw) = self
-        oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
-        if oh <= 0 or ow <= 0:
-            raise ValueError(
-                f"a {kh}x{kw} window does not fit in a {h}x{w} input with padding {(ph, pw)}"
-            )
-        return oh, ow
-
-
-def im2col(x: Any, kernel_size: IntPair, stride: IntPair = 1, padding: IntPair = 0, pad_value: float = 0.0) -> Any:
-    """Copy every kh×kw window of ``x`` into a column.
-
-    Args:
-        x: array of shape (N, C, H, W), any memory layout.
-        kernel_size, stride, padding: ints or (height, width) pairs.
-        pad_value: what the padding holds (0 for convolution, -inf for max pooling).
-
-    Returns:
-        cols: contiguous array of shape (C·kh·kw, N·OH·OW).  Row
-        ``(c·kh + i)·kw + j`` holds input channel c shifted by kernel offset
-        (i, j); column ``(n·OH + oh)·OW + ow`` is output position (n, oh, ow).
-
-    How: a strided *view* of the padded input with shape (C, kh, kw, N, OH,
-    OW) already contains every window (no data moves); ``reshape`` then makes
-    the single copy.
-    """
-    xp = get_array_module(x)
-    geometry = Geometry.of(kernel_size, stride, padding)
-    (kh, kw), (sh, sw), (ph, pw) = geometry
-    n, c, h, w = x.shape
-    try:
-        oh, ow = geometry.output_shape(h, w)
-    except ValueError as e:
-        raise ValueError(f"im2col: {e}") from None
-    padded = xp.full((c, n, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
-    padded[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
-    s_c, s_n, s_h, s_w = padded.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        padded, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h, s_w, s_n, s_h * sh, s_w * sw)
-    )
-    return windows.reshape(c * kh * kw, n * oh * ow)
-
-
-def col2im(
-    cols: Any, x_shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair = 1, padding: IntPair = 0
-) -> Any:
-    """Add every column back onto the window it came from: the adjoint of ``im2col``.
-
-    Args:
-        cols: array of shape (C·kh·kw, N·OH·OW), as made by ``im2col``.
-        x_shape: the (N, C, H, W) shape ``im2col`` was given.
-
-    Returns:
-        array of shape (N, C, H, W) (a channel-major view).  Where windows
-        overlap, their contributions are summed.
-
-    A loop over the kh·kw kernel offsets only: each step adds a whole
-    (C, N, OH, OW) slab, strided by the stride, into the padded result.
-    """
-    xp = get_array_module(cols)
-    geometry = Geometry.of(kernel_size, stride, padding)
-    (kh, kw), (sh, sw), (ph, pw) = geometry
-    n, c, h, w = x_shape
-    oh, ow = geometry.output_shape(h, w)
-    slabs = cols.reshape(c, kh, kw, n, oh, ow)
-    out = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += slabs[:, i, j]
-    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
-
-
-def channel_major_matrix(a: Any) -> Any:
-    """(N, C, H, W) -> (C, N·H·W); free for the channel-major arrays conv2d makes."""
-    n, c, h, w = a.shape
-    return a.transpose(1, 0, 2, 3).reshape(c, n * h * w)
 
 
 def images_per_chunk(xc: Any, rows: int, positions: int) -> int:

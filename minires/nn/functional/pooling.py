@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minires.backend import get_array_module
-from minires.nn.functional.conv import IntPair, col2im, im2col, output_size, pair
+from minires.nn.functional.im2col import Geometry, IntPair, col2im, im2col, pair
 from minires.ops import mean
 from minires.tensor import Function, Tensor
 
@@ -25,9 +25,9 @@ def _windows(x: Any, kernel_size: IntPair, stride: IntPair, padding: IntPair, pa
 
 
 def _output_shape(x_shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair, padding: IntPair) -> tuple:
-    (kh, kw), (sh, sw), (ph, pw) = pair(kernel_size), pair(stride), pair(padding)
+    """(C, N, OH, OW): the pooled output, channel-major as the windows come out of im2col."""
     n, c, h, w = x_shape
-    return c, n, output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    return (c, n, *Geometry.of(kernel_size, stride, padding).output_shape(h, w))
 
 
 class MaxPool2dFunction(Function):
