@@ -109,6 +109,20 @@ The gradient of im2col is col2im: every column is added back onto the window it 
     """xt = minires.tensor(x[:1, :2, :5, :5].astype(np.float64), requires_grad=True)
 wt = minires.tensor(w[:2, :2].astype(np.float64), requires_grad=True)
 print(minires.gradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=1), xt, wt))""",
+    """#md ## The textbook algorithm, as minires writes it
+`Conv2dIm2col` (in minires/nn/functional/conv.py) is exactly the three lines of the method:
+`out = W @ im2col(x)`, `dW = g @ colsᵀ`, `dx = col2im(Wᵀ g)`. `conv_algorithm("im2col")` runs every
+convolution that way; below, a whole ResNet-20 forward and backward on both algorithms.""",
+    """from minires import models
+model = models.resnet20()
+batch = minires.tensor(rng.standard_normal((4, 3, 32, 32)).astype(np.float32))
+grads = {}
+for algorithm in ("im2col", "fast"):
+    model.zero_grad()
+    with minires.conv_algorithm(algorithm):
+        F.cross_entropy(model(batch), [0, 1, 2, 3]).backward()
+    grads[algorithm] = model.conv1.weight.grad.numpy()
+print("largest difference of the stem's weight gradient:", np.abs(grads["im2col"] - grads["fast"]).max())""",
     """#md ## How conv2d makes it fast: shifted columns
 For stride 1, conv2d builds the same columns in a different layout. Each image's rows are laid
 end to end, each followed by its padding, which also serves as the next row's left padding. Then
@@ -179,9 +193,21 @@ bn.train()
 print("train: same image, different batch ->", np.abs(bn(a).numpy()[0] - bn(both).numpy()[0]).max())
 bn.eval()
 print("eval:  same image, different batch ->", np.abs(bn(a).numpy()[0] - bn(both).numpy()[0]).max())""",
-    """#md ## One fused backward
-`batch_norm`'s backward is written in closed form (see minires/nn/functional/batchnorm.py) rather
-than as a chain of small ops; the gradient check confirms it in both modes.""",
+    """#md ## The formula, and one fused backward
+`F.batch_norm_reference` writes batch norm line by line with minires ops — mean, variance,
+x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β — and lets autograd derive its backward. `F.batch_norm`
+computes the same with a closed-form backward (minires/nn/functional/batchnorm.py) and keeps far
+less in memory. First the two against each other, then the gradient check in both modes.""",
+    """from minires.nn import functional as F
+inputs = [rng.standard_normal((8, 2, 4, 4)) * 3 + 1, np.array([1.5, 0.7]), np.array([0.1, -0.2])]
+outs = []
+for fn in (F.batch_norm_reference, F.batch_norm):
+    x_, g_, b_ = (minires.tensor(v, requires_grad=True) for v in inputs)
+    y_ = fn(x_, None, None, g_, b_, training=True)
+    (y_ * y_).sum().backward()
+    outs.append((y_.numpy(), x_.grad.numpy(), g_.grad.numpy()))
+for name, a, b in zip(("y", "dx", "dγ"), *outs):
+    print(f"{name}: reference vs fused, largest difference {np.abs(a - b).max():.1e}")""",
     """from minires.nn import functional as F
 xt = minires.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
 g = minires.tensor(np.array([1.5, 0.7]), requires_grad=True)
@@ -410,6 +436,8 @@ def main() -> None:
                 nb.cells.append(nbformat.v4.new_markdown_cell(cell[4:]))
             else:
                 nb.cells.append(nbformat.v4.new_code_cell(cell))
+        for i, cell in enumerate(nb.cells):  # stable ids: regenerating a notebook changes only what changed
+            cell.id = f"c{name[:2]}-{i:02d}"
         nbformat.write(nb, folder / f"{name}.ipynb")
         print("wrote", folder / f"{name}.ipynb")
 
