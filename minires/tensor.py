@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,7 +124,7 @@ class Tensor:
         array([2., 2., 2.], dtype=float32)
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "__weakref__")
+    __slots__ = ("_data", "_version", "requires_grad", "grad", "_ctx", "__weakref__")
     __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
@@ -137,10 +138,23 @@ class Tensor:
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {data.dtype}"
             )
-        self.data = data
+        self._data = data
+        self._version = 0  # counts assignments to .data (see ``data``)
         self.requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self._ctx: Function | None = None  # the Function that produced this tensor
+
+    @property
+    def data(self) -> Any:
+        """The array (NumPy or CuPy) holding the values."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # ``t.data = ...`` and ``t.data -= ...`` (an optimizer step) count as a new version: an op
+        # that kept this array for backward can then tell that its gradient would be wrong
+        self._data = value
+        self._version += 1
 
     # -- what it is
     @property
@@ -450,6 +464,7 @@ class Function:
             fn.input_shapes = tuple(t.shape for t in inputs)
             fn.retained = None
             fn.module = current_module()
+            fn.kept = _kept_inputs(inputs, fn.saved)
             out._ctx = fn
             out.requires_grad = True
         return out
@@ -470,6 +485,7 @@ class Function:
         self.saved = None
         self.parents = None  # marks the graph as used up
         self.retained = None
+        self.kept = ()
 
 
 # ---------------------------------------------------------------- backward
@@ -508,6 +524,38 @@ def _topological_order(root: Node) -> list[Node]:
     return order
 
 
+def _arrays_in(saved: Any) -> list[Any]:
+    """The arrays an op stored in ``saved`` (a tuple, list or dict of them, or one)."""
+    items = saved.values() if isinstance(saved, dict) else saved if isinstance(saved, (tuple, list)) else (saved,)
+    return [a for a in items if hasattr(a, "shape") and hasattr(a, "dtype")]
+
+
+def _kept_inputs(inputs: Sequence[Tensor], saved: Any) -> tuple[tuple[Any, int], ...]:
+    """(weak reference, version) of each input whose memory the op kept for backward."""
+    arrays = _arrays_in(saved)
+    if not arrays:
+        return ()
+    kept = []
+    for t in inputs:
+        xp = backend.get_array_module(t.data)
+        if any(a is t.data or xp.may_share_memory(a, t.data) for a in arrays):
+            kept.append((weakref.ref(t), t._version))
+    return tuple(kept)
+
+
+def _check_versions(node: Function) -> None:
+    """Refuse to backpropagate through an op whose kept input was changed after its forward."""
+    for ref, version in getattr(node, "kept", ()):
+        t = ref()
+        if t is not None and t._version != version:
+            raise RuntimeError(
+                f"{type(node).__name__}: a tensor of shape {t.shape} that this op kept for backward was "
+                f"modified in place after the forward pass (version {version} -> {t._version}), so its "
+                f"gradient would be wrong; call backward() before changing it (an optimizer step, "
+                f"'x.data -= ...'), or compute with a copy"
+            )
+
+
 def _run_backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
     """Propagate ``seed`` = d(loss)/d(root) back to every leaf."""
     start = root._ctx if root._ctx is not None else root
@@ -521,6 +569,7 @@ def _run_backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
             continue
         if node.retained is not None:
             _accumulate_grad(node.retained, grad)
+        _check_versions(node)
         input_grads = node.backward(grad)
         for parent, g, shape in zip(node.parents, input_grads, node.input_shapes):
             if parent is None or g is None:

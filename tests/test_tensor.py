@@ -219,3 +219,36 @@ def test_no_grad_decorator_nests_and_restores() -> None:
 
     countdown(3)
     assert minires.is_grad_enabled()
+
+
+def test_backward_after_changing_a_kept_input_in_place_is_refused() -> None:
+
+    w = minires.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    x = minires.tensor(np.array([4.0, 5.0, 6.0]))
+    loss = (w * x).sum()  # Mul keeps w for the gradient with respect to x ... and x for w's
+    x.data -= 1  # as an optimizer step or a manual update would
+    with pytest.raises(RuntimeError, match=r"Mul: a tensor of shape \(3,\) that this op kept for backward was "
+                                           r"modified in place .*version 0 -> 1"):
+        loss.backward()
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_caught() -> None:
+    from minires import models, optim
+    from minires.nn import functional as F
+
+    model = models.get("resnet8")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    first = F.cross_entropy(model(minires.randn(2, 3, 32, 32)), [0, 1])
+    second = F.cross_entropy(model(minires.randn(2, 3, 32, 32)), [1, 0])
+    first.backward()
+    opt.step()  # updates the weights that the second graph kept
+    with pytest.raises(RuntimeError, match="modified in place after the forward pass"):
+        second.backward()
+
+
+def test_changing_an_input_the_op_did_not_keep_is_fine() -> None:
+    w = minires.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w + 1).sum()  # Add keeps nothing: its gradient does not depend on w
+    w.data -= 1
+    loss.backward()
+    assert np.array_equal(w.grad.numpy(), [1.0, 1.0])
