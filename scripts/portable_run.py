@@ -1,12 +1,14 @@
-"""Make a run folder safe to publish: no paths of the machine it ran on.
+"""Make a run folder safe to publish: no paths of the machine it ran on, and no more than it needs.
 
     python scripts/portable_run.py RUN_DIR [RUN_DIR ...]
 
 In ``config.json`` and the checkpoint's copy of the settings, ``out`` becomes the
 folder's path relative to the current directory and ``data`` becomes null
 (minires then looks in $MINIRES_DATA and ~/.cache/minires; ``--data`` on resume
-overrides it), unless it was the embedded ``sample``.  Nothing else changes, so a
-resumed run continues exactly.  Do not run it on a folder that is training.
+overrides it), unless it was the embedded ``sample``.  A finished run's checkpoint
+keeps its final weights only (``minires.train.final_weights``: no momentum).  An
+unfinished run changes in nothing else, so it resumes exactly.  Do not run it on a
+folder that is training.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 
 from minires import checkpoint
-from minires.train import CHECKPOINT, CONFIG, TrainConfig
+from minires.train import CHECKPOINT, CONFIG, TrainConfig, final_weights
 
 
 def portable(values: dict, folder: Path) -> dict:
@@ -30,7 +32,7 @@ def main(folders: list[str]) -> None:
         if (folder / CHECKPOINT).exists():
             state = checkpoint.load(folder / CHECKPOINT)
             state["config"] = portable(state["config"], folder)
-            checkpoint.save(folder / CHECKPOINT, state)
+            checkpoint.save(folder / CHECKPOINT, final_weights(state) if state.get("finished") else state)
         print(f"{folder}: paths made portable")
 
 
