@@ -309,7 +309,7 @@ class Conv2dFunction(Function):
             grad_b = grad.sum(axis=(0, 2, 3))
         if self.needs_grad[0]:
             # on the fast path this also gives the weight gradient, from the same columns
-            grad_x, grad_w = input_gradient(grad, weight, x_shape, geometry, x)
+            grad_x, grad_w = input_and_weight_gradients(grad, weight, x_shape, geometry, x)
         if self.needs_grad[1] and grad_w is None:
             grad_w = weight_gradient(x, grad, weight.shape, geometry)
         return (grad_x, grad_w, grad_b)[: len(self.needs_grad)]
@@ -337,9 +337,9 @@ def weight_gradient(x: Any, grad: Any, weight_shape: tuple[int, ...], geometry: 
     return sum(parallel.run(accumulate, columns.starts)).T.reshape(weight_shape)
 
 
-def input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry,
-                   x: Any = None) -> tuple[Any, Any]:
-    """dL/dx of a convolution, given dL/dout (N, F, OH, OW) and the filters (F, C, kh, kw).
+def input_and_weight_gradients(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry,
+                               x: Any = None) -> tuple[Any, Any]:
+    """dL/dx and (when the input is given) dL/dW of a convolution, from dL/dout (N, F, OH, OW) and the filters.
 
     Returns ``(dx, dW)``: dx as an (N, C, H, W) channel-major view,
     (N, C, H, W) = ``x_shape``; dW (F, C, kh, kw) when the input ``x`` is
