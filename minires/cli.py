@@ -93,6 +93,7 @@ def _plot(args: argparse.Namespace) -> int:
     from minires.errors import InputError
     from minires.experiments.plots import plot_runs
     from minires.train import CONFIG, METRICS
+    from minires.train.trainer import read_metrics
 
     runs, milestones = {}, set()
     for folder in map(Path, args.runs):
@@ -101,7 +102,7 @@ def _plot(args: argparse.Namespace) -> int:
         file = folder / METRICS
         if not file.is_file():
             raise InputError(f"{folder}: expected a run folder holding {METRICS}, found none")
-        rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+        rows = read_metrics(file)
         if not rows:
             raise InputError(f"{file} has no evaluations yet; plot it after the first one")
         runs[folder.name if folder.name not in runs else str(folder)] = rows

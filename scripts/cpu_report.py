@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 from pathlib import Path
 
 from minires.checkpoint import atomic_write_bytes
@@ -21,7 +20,8 @@ from minires.experiments import degradation
 from minires.experiments.findings import degradation_findings, response_findings
 from minires.experiments.plots import plot_runs
 from minires.experiments.responses import responses
-from minires.train import RESULT, TrainConfig
+from minires.train import METRICS, RESULT, TrainConfig
+from minires.train.trainer import read_metrics
 
 CPU = Path(__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"
 
@@ -40,8 +40,7 @@ def main() -> None:
         stds = responses(finished, CPU / folder, data=args.data, per_channel=per_channel) if finished else {}
         label = "per-channel" if per_channel else "pooled"
         lines += [f.line().replace("(mean std", f"({label}, mean std") for f in response_findings(stds)]
-    metrics = {r.name.removesuffix("-seed0"): [json.loads(x) for x in (r / "metrics.jsonl").read_text().splitlines()
-                                               if x.strip()] for r in runs}
+    metrics = {r.name.removesuffix("-seed0"): read_metrics(r / METRICS) for r in runs}
     plot_runs(metrics, CPU / "curves", title="CPU recipe (8,000 iterations): error and loss",
               milestones=base.scaled().milestones)
     atomic_write_bytes(CPU / "findings.md", ("\n".join(lines) + "\n").encode())

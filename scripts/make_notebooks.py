@@ -370,11 +370,14 @@ for r in rows:
     """from IPython.display import Image, display
 display(Image(filename=str(out / "fig6.png"), width=800))""",
     """#md ## The measured reproduction
-The committed experiment (its command, table and plots) lives in `docs/reproduction.md`:""",
-    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction"  # in a source checkout
-if (docs / "fig6.png").exists():
-    display(Image(filename=str(docs / "fig6.png"), width=800))
+The networks trained with the CPU recipe (8,000 iterations, the paper's schedule at 1/8 of its
+length; `docs/reproduction.md` has the commands, the full table and what they show). Their
+curves, and the findings so far:""",
+    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"  # a source checkout
+if (docs / "curves.png").exists():
+    display(Image(filename=str(docs / "curves.png"), width=800))
     print((docs / "table.md").read_text())
+    print((docs / "findings.md").read_text())
 else:
     print("no committed results found in", docs.resolve())""",
 ]
@@ -396,6 +399,33 @@ model = models.resnet20().eval()
 x = minires.randn(8, 3, 32, 32)
 responses = models.layer_responses(model, x)
 print(len(responses), "responses (6n + 1 for n = 3):", [name for name, _ in responses][:4], "...")""",
+    """#md ## On networks trained with the CPU recipe
+minires ships the weights of the networks it trained with `minires train --recipe cpu` (8,000
+iterations on CIFAR-10, docs/reproduction.md). `weights="cpu"` loads them, with the per-pixel
+mean they were trained with (`model.normalizer`). Their responses on the sample's 1,000 test
+images show Fig. 7's first finding without training anything:""",
+    """from minires.data import load_sample
+from minires.experiments.responses import response_stds
+from minires.nn import functional as F
+
+test_images, test_labels = load_sample("test")
+trained = {name: models.get(name, weights="cpu") for name in ("plain20", "resnet20")}
+fig, (by_layer, ranked) = plt.subplots(1, 2, figsize=(10, 3.2))
+for name, net in trained.items():
+    x = net.normalizer(test_images)
+    net.eval()
+    with minires.no_grad():
+        error = 1 - F.accuracy(net(minires.Tensor(x)), test_labels)
+    layers, stds = response_stds(net, x)
+    style = "--" if name.startswith("plain") else "-"
+    by_layer.plot(range(1, len(stds) + 1), stds, style, label=name)
+    ranked.plot(range(1, len(stds) + 1), sorted(stds, reverse=True), style, label=name)
+    print(f"{name:<9} test error on the sample {error:.1%}; mean response std {np.mean(stds):.3f}")
+by_layer.set_xlabel("layer index"); ranked.set_xlabel("layer index (sorted by magnitude)")
+by_layer.set_ylabel("std of response")
+for ax in (by_layer, ranked):
+    ax.legend(); ax.grid(alpha=0.3)
+plt.show()""",
     """#md ## On (briefly) trained networks
 Train a tiny plain and residual pair on the sample, then measure their responses on test images.""",
     """import io, tempfile
@@ -416,10 +446,10 @@ for name, values in stds.items():
     """from IPython.display import Image, display
 display(Image(filename=str(out / "fig7" / "fig7.png"), width=700))""",
     """#md ## The measured reproduction
-Responses of the networks trained for `docs/reproduction.md`:""",
-    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction"  # in a source checkout
-if (docs / "fig7.png").exists():
-    display(Image(filename=str(docs / "fig7.png"), width=700))
+Responses of the CPU-recipe networks over the full 10,000-image test set (`docs/reproduction.md`):""",
+    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"  # a source checkout
+if (docs / "fig7" / "fig7.png").exists():
+    display(Image(filename=str(docs / "fig7" / "fig7.png"), width=700))
 else:
     print("no committed results found in", docs.resolve())""",
 ]

@@ -23,6 +23,7 @@ from minires.experiments.grid import run_grid
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
+from minires.train.trainer import read_metrics
 
 # Table 6 (test error %) and the mean of 5 public reruns with the paper's recipe
 PAPER_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43,
@@ -62,10 +63,7 @@ def run_all(base: TrainConfig, names: Sequence[str], seeds: int, out: Path, stre
 
 
 def _metrics(folder: Path) -> list[dict[str, Any]]:
-    path = folder / METRICS
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_metrics(folder / METRICS)
 
 
 def collect(out: Path, names: Sequence[str], seeds: int) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:

@@ -52,9 +52,9 @@ class LivePlot(Callback):
         self._handle: Any = None
 
     def on_start(self, run: Run) -> None:
-        from minires.train.trainer import METRICS, _read_metrics
+        from minires.train.trainer import METRICS, read_metrics
 
-        self.rows = _read_metrics(run.out / METRICS, run.iteration)  # a resumed run shows its past too
+        self.rows = read_metrics(run.out / METRICS, run.iteration)  # a resumed run shows its past too
 
     def on_evaluate(self, run: Run, row: dict[str, Any]) -> None:
         from IPython.display import display  # only where a notebook draws it

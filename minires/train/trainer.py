@@ -170,8 +170,12 @@ def _saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
         raise CheckpointError(f"{file}: its saved training settings are not valid ({err})") from None
 
 
-def _read_metrics(path: Path, up_to: int) -> list[dict[str, Any]]:
-    """Complete metric rows with iteration <= ``up_to`` (drops rows a killed run wrote after its checkpoint)."""
+def read_metrics(path: str | Path, up_to: float = math.inf) -> list[dict[str, Any]]:
+    """The rows of a ``metrics.jsonl`` with iteration <= ``up_to``; [] when there is none yet.
+
+    Skips a line cut short by a kill, and (with ``up_to``) rows a killed run wrote after its checkpoint.
+    """
+    path = Path(path)
     rows = []
     if path.exists():
         for line in path.read_text().splitlines():
@@ -255,7 +259,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
             result = json.loads((out / RESULT).read_text()) if (out / RESULT).exists() else None
             if result is None:  # killed between its last checkpoint and result.json: write it now
                 with RunLock(out):
-                    metrics = _read_metrics(out / METRICS, int(state["iteration"]))
+                    metrics = read_metrics(out / METRICS, int(state["iteration"]))
                     params = models.get(config.model, num_classes=config.num_classes()).num_parameters()
                     result = _finished_result(config, state, metrics, params)
                     atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
@@ -402,7 +406,7 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     """Train ``run`` to its end (or its time limit, or Ctrl-C), evaluating and checkpointing; tell ``callbacks``."""
     config, out = run.config, run.out
     config.save(out / CONFIG)
-    metrics = _read_metrics(out / METRICS, run.iteration)
+    metrics = read_metrics(out / METRICS, run.iteration)
     atomic_write_bytes(out / METRICS, "".join(json.dumps(r) + "\n" for r in metrics).encode())
     threads = minires.get_num_threads()
     for cb in callbacks:
