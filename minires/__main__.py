@@ -4,4 +4,5 @@ import sys
 
 from minires.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process (Dask, multiprocessing) re-imports this module
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from cifar_files import write_cifar
 
 from minires import checkpoint, models
 from minires.checkpoint import CheckpointError
+from minires.data import load_sample
 from minires.errors import InputError
-from minires.models.weights import shipped
+from minires.models.weights import SHIPPED, shipped
+from minires.nn.functional import accuracy
 from minires.nn.module import StateDictError
-from minires.tensor import Tensor
+from minires.tensor import Tensor, no_grad
 from minires.train import TrainConfig, load_test_set, train
 
 
@@ -63,3 +66,22 @@ def test_unknown_shipped_weights_are_named() -> None:
         shipped("resnet20", "imagenet")
     with pytest.raises(InputError, match="ships no 'cpu' weights for resnet1202"):
         models.resnet1202(weights="cpu")
+
+
+SHIPPED_NAMES = sorted(p.stem.removesuffix("-cpu") for p in SHIPPED.glob("*-cpu.npz"))
+
+
+def test_the_trained_resnet20_and_plain20_are_shipped() -> None:
+    assert {"resnet20", "plain20"} <= set(SHIPPED_NAMES)
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_shipped_weights_give_their_recorded_error_on_the_sample(name: str) -> None:
+    info = json.loads((SHIPPED / f"{name}-cpu.json").read_text())
+    model = models.get(name, weights="cpu").eval()
+    images, labels = load_sample("test")
+    with no_grad():
+        error = 1.0 - accuracy(model(Tensor(model.normalizer(images))), labels)
+    # computed once when the weights were shipped; a float32 summation order may move one image
+    assert abs(error - info["sample_test_error"]) <= 1 / len(labels)
+    assert info["model"] == name and info["iterations"] == 8000 and error < 0.5
