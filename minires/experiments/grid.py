@@ -17,6 +17,9 @@ fight over BLAS threads.  A run folder is locked while a worker trains it, so th
 run is never trained twice at once; a worker that dies costs only the work since the
 run's last checkpoint: Dask gives the run to another worker, which resumes it.  At
 the same thread count per run, results do not depend on where a run ran.
+
+Dask's worker processes import the calling script again: call ``run_grid`` from under
+``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
