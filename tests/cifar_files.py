@@ -36,19 +36,7 @@ def write_cifar(root: Path, per_batch: int = 20, test: int = 20, seed: int = 0, 
         files[f"data_batch_{i}"] = batch_bytes(*make(per_batch))
     files["test_batch"] = batch_bytes(*make(test))
     files["batches.meta"] = pickle.dumps({b"label_names": [b"c"] * 10}, protocol=2)
-    folder = root / "cifar-10-batches-py"
-    if archive:
-        root.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(root / "cifar-10-python.tar.gz", "w:gz") as tf:
-            for name, blob in files.items():
-                info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-                info.size = len(blob)
-                tf.addfile(info, io.BytesIO(blob))
-        return root / "cifar-10-python.tar.gz"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, blob in files.items():
-        (folder / name).write_bytes(blob)
-    return folder
+    return _write(root, "cifar-10-batches-py", "cifar-10-python.tar.gz", files, archive)
 
 
 def write_cifar100(root: Path, train: int = 40, test: int = 20, seed: int = 0, archive: bool = False) -> Path:
@@ -63,16 +51,20 @@ def write_cifar100(root: Path, train: int = 40, test: int = 20, seed: int = 0, a
                   b"data": images.reshape(n, -1).astype(np.uint8)}
         files[name] = pickle.dumps(record, protocol=2)
     files["meta"] = pickle.dumps({b"fine_label_names": [b"c"] * 100, b"coarse_label_names": [b"s"] * 20}, protocol=2)
-    folder = root / "cifar-100-python"
+    return _write(root, "cifar-100-python", "cifar-100-python.tar.gz", files, archive)
+
+
+def _write(root: Path, folder: str, archive_name: str, files: dict[str, bytes], archive: bool) -> Path:
+    """Write ``files`` as root/folder/NAME, or as the .tar.gz archive holding folder/NAME; returns it."""
     if archive:
         root.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(root / "cifar-100-python.tar.gz", "w:gz") as tf:
+        with tarfile.open(root / archive_name, "w:gz") as tf:
             for name, blob in files.items():
-                info = tarfile.TarInfo(f"cifar-100-python/{name}")
+                info = tarfile.TarInfo(f"{folder}/{name}")
                 info.size = len(blob)
                 tf.addfile(info, io.BytesIO(blob))
-        return root / "cifar-100-python.tar.gz"
-    folder.mkdir(parents=True, exist_ok=True)
+        return root / archive_name
+    (root / folder).mkdir(parents=True, exist_ok=True)
     for name, blob in files.items():
-        (folder / name).write_bytes(blob)
-    return folder
+        (root / folder / name).write_bytes(blob)
+    return root / folder
