@@ -6,7 +6,9 @@
 Training: forward + backward + SGD (momentum 0.9, weight decay 1e-4) on random
 CIFAR-shaped data; throughput is the median over ``--steps`` steps after
 ``--warmup`` untimed ones.  Inference: eval mode, no gradients, batch
-``--infer-batch``.  Peak memory is this process's peak resident set size on the
+``--infer-batch``; then again with batch norm folded into the convolutions
+(``minires.nn.fuse_bn``; PyTorch's ``torch.fx.experimental.optimization.fuse``).
+Peak memory is this process's peak resident set size on the
 CPU; on a GPU, the most device memory held (CuPy's memory pool, PyTorch's
 ``max_memory_reserved``).  On a GPU every clock read waits for the device first,
 so a step's time includes all the work it queued.
@@ -81,6 +83,9 @@ def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warm
         xi = minires.tensor(rng.standard_normal((infer_batch, 3, 32, 32), dtype=np.float32), device=device)
         with minires.no_grad():
             result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup, sync)
+            fused = minires.nn.fuse_bn(model)  # batch norm folded into the convolutions
+            result["infer_fused_img_s"] = infer_batch / median_seconds(lambda: fused(xi), max(3, steps // 2),
+                                                                       warmup, sync)
     return result
 
 
@@ -113,6 +118,11 @@ def torch_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup
         xi = torch.randn(infer_batch, 3, 32, 32, device=device)
         with torch.no_grad():
             result["infer_img_s"] = infer_batch / median_seconds(lambda: model(xi), max(3, steps // 2), warmup, sync)
+            from torch.fx.experimental.optimization import fuse  # PyTorch's own conv + BN folding
+
+            fused = fuse(model)
+            result["infer_fused_img_s"] = infer_batch / median_seconds(lambda: fused(xi), max(3, steps // 2),
+                                                                       warmup, sync)
     return result
 
 

@@ -294,11 +294,11 @@ class Conv2dFunction(Function):
             products = workspace().get("products", (f * columns.chunk * columns.positions,), x)
             for start, stop, cols in columns.chunks(starts):
                 part = xp.matmul(w2, cols, out=products[: f * cols.shape[1]].reshape(f, -1))
+                if bias is not None:  # added while the product is still in cache, not as a pass of its own
+                    part += bias[:, None]
                 out[:, start:stop] = columns.valid(part)
 
         parallel.run(fill, columns.starts)
-        if bias is not None:
-            out += bias[:, None, None, None]
         self.saved = (x if self.needs_grad[1] else None, weight, geometry, x.shape)
         return out.transpose(1, 0, 2, 3)
 
