@@ -240,9 +240,53 @@ def test_a_resnet_training_step_is_the_same_on_both_algorithms() -> None:
         opt.step()
         return {k: v.numpy() for k, v in model.state_dict().items()}
 
-    fast, textbook = step("fast"), step("im2col")
-    for name in fast:
-        np.testing.assert_allclose(textbook[name], fast[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    fast = step("fast")
+    for algorithm in ("im2col", "winograd"):
+        other = step(algorithm)
+        for name in fast:
+            np.testing.assert_allclose(other[name], fast[name], rtol=1e-4, atol=1e-5, err_msg=f"{algorithm}: {name}")
+
+
+# ---------------------------------------------------------------- Winograd F(2×2, 3×3)
+
+WINOGRAD_SHAPES = [  # (N, C, H, W, F, padding): odd sizes (tiles hang over), every padding it takes
+    (2, 3, 7, 6, 4, 1), (1, 2, 8, 8, 3, 0), (3, 1, 5, 9, 2, 2), (2, 4, 3, 3, 5, (1, 0)), (1, 2, 4, 5, 2, (0, 2)),
+]
+
+
+@pytest.mark.parametrize("shape", WINOGRAD_SHAPES, ids=str)
+def test_winograd_matches_the_loop_and_its_gradients_check(shape: tuple) -> None:
+    n, c, h, w, f, padding = shape
+    x, wt, b = randn(n, c, h, w, seed=1), randn(f, c, 3, 3, seed=2), randn(f, seed=3)
+    out = F.conv2d(*(minires.tensor(a) for a in (x, wt, b)), padding=padding, algorithm="winograd")
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, wt, b, 1, padding), atol=1e-12)
+    args = [minires.tensor(a, requires_grad=True) for a in (x, wt, b)]
+    assert minires.gradcheck(lambda x, w, b: F.conv2d(x, w, b, 1, padding, algorithm="winograd"), *args)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_winograd_matches_torch_in_float32(padding: int) -> None:
+    torch = pytest.importorskip("torch")
+    compare_with_torch(
+        lambda x, w, b: F.conv2d(x, w, b, 1, padding, algorithm="winograd"),
+        lambda x, w, b: torch.nn.functional.conv2d(x, w, b, 1, padding),
+        [randn(3, 5, 11, 10, seed=1, dtype=np.float32), randn(6, 5, 3, 3, seed=2, dtype=np.float32),
+         randn(6, seed=3, dtype=np.float32)],
+        atol=1e-4,
+    )
+
+
+@pytest.mark.parametrize("channels,size", [(16, 32), (32, 16), (64, 8)])
+def test_winograd_float32_error_stays_near_im2col(channels: int, size: int) -> None:
+    """Max error against a float64 reference, for the three stage shapes of a CIFAR ResNet."""
+    x, w = randn(2, channels, size, size, seed=5), randn(channels, channels, 3, 3, seed=6) * 0.1
+    exact = naive_conv2d(x, w, None, 1, 1)
+    errors = {}
+    for algorithm in ("im2col", "winograd"):
+        out = F.conv2d(minires.tensor(x.astype(np.float32)), minires.tensor(w.astype(np.float32)), padding=1,
+                       algorithm=algorithm).numpy()
+        errors[algorithm] = np.abs(out - exact).max() / np.abs(exact).max()
+    assert errors["winograd"] < 4 * errors["im2col"] + 1e-7, errors
 
 
 def test_the_algorithm_switch_is_scoped_and_checked() -> None:
@@ -250,8 +294,12 @@ def test_the_algorithm_switch_is_scoped_and_checked() -> None:
     with minires.conv_algorithm("im2col"):
         assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dIm2col"
     assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dFunction"
-    with pytest.raises(ValueError, match="unknown convolution algorithm 'winograd'"):
-        with minires.conv_algorithm("winograd"):
+    with minires.conv_algorithm("winograd"):
+        assert type(F.conv2d(x, w, padding=1).grad_fn).__name__ == "Conv2dWinograd"
+        assert type(F.conv2d(x, w, stride=2).grad_fn).__name__ == "Conv2dFunction"  # not 3×3 stride 1: fast
+        assert type(F.conv2d(x, minires.randn(3, 2, 1, 1)).grad_fn).__name__ == "Conv2dFunction"
+    with pytest.raises(ValueError, match="unknown convolution algorithm 'fft'"):
+        with minires.conv_algorithm("fft"):
             pass
     with pytest.raises(ValueError, match="unknown algorithm"):
         F.conv2d(x, w, algorithm="fft")

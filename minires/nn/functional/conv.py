@@ -73,6 +73,7 @@ from minires.nn.functional.im2col import (  # noqa: F401  (pair, output_size, In
     output_size,
     pair,
 )
+from minires.nn.functional.winograd import winograd_conv2d
 from minires.nn.functional.workspace import workspace
 from minires.tensor import Function, Tensor
 
@@ -411,13 +412,51 @@ def strided_input_gradient(grad: Any, weight: Any, x_shape: tuple[int, ...], geo
     return dx.transpose(1, 0, 2, 3)
 
 
-ALGORITHMS: dict[str, type[Function]] = {"fast": Conv2dFunction, "im2col": Conv2dIm2col}
+class Conv2dWinograd(Function):
+    """Stride-1 3×3 convolution by Winograd's F(2×2, 3×3) (``winograd.py``), forward and input gradient.
+
+        forward:   out = winograd(x, W)
+        backward:  dx  = winograd(g, W flipped, channels swapped)    (stride 1: dx is itself a convolution)
+                   dW  = weight_gradient(x, g)                       (the im2col columns, as on the fast path)
+
+    ``conv2d`` only sends it stride-1 3×3 convolutions with padding at most 2.
+    """
+
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0) -> Any:
+        geometry = Geometry.of(weight.shape[2:], stride, padding)
+        out = winograd_conv2d(x.transpose(1, 0, 2, 3), weight, geometry.padding)  # (F, N, OH, OW)
+        if bias is not None:
+            out += bias[:, None, None, None]
+        self.saved = (x if self.needs_grad[1] else None, weight, geometry)
+        return out.transpose(1, 0, 2, 3)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        x, weight, geometry = self.saved
+        (ph, pw) = geometry.padding
+        grad_x = grad_w = grad_b = None
+        if self.needs_grad[0]:
+            flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, 3, 3)
+            grad_x = winograd_conv2d(grad.transpose(1, 0, 2, 3), flipped, (2 - ph, 2 - pw)).transpose(1, 0, 2, 3)
+        if self.needs_grad[1]:
+            grad_w = weight_gradient(x, grad, weight.shape, geometry)
+        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        return (grad_x, grad_w, grad_b)[: len(self.needs_grad)]
+
+
+def winograd_applies(weight_shape: tuple[int, ...], stride: IntPair, padding: IntPair) -> bool:
+    """Whether ``Conv2dWinograd`` can run this convolution: 3×3, stride 1, padding at most 2."""
+    geometry = Geometry.of(weight_shape[2:], stride, padding)
+    return geometry.kernel == (3, 3) and geometry.stride == (1, 1) and max(geometry.padding) <= 2
+
+
+ALGORITHMS: dict[str, type[Function]] = {"fast": Conv2dFunction, "im2col": Conv2dIm2col, "winograd": Conv2dWinograd}
 _algorithm = "fast"
 
 
 @contextlib.contextmanager
 def conv_algorithm(name: str) -> Iterator[None]:
-    """Inside, every ``conv2d`` uses algorithm ``name``: 'fast' (the default) or 'im2col' (the textbook one).
+    """Inside, every ``conv2d`` uses algorithm ``name``: 'fast' (default), 'im2col' (the textbook one) or 'winograd'.
 
     Example:
         >>> with minires.conv_algorithm("im2col"):
@@ -442,7 +481,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         weight: (F, C, kh, kw) filters.
         bias: optional (F,) bias.
         stride, padding: ints or (height, width) pairs; zero padding.
-        algorithm: 'fast' or 'im2col' (default: the one ``conv_algorithm`` chose, else 'fast').
+        algorithm: 'fast', 'im2col' or 'winograd' (default: the one ``conv_algorithm`` chose, else
+            'fast'); 'winograd' applies to stride-1 3×3 convolutions and leaves the others to 'fast'.
 
     Returns:
         (N, F, OH, OW) with OH = (H + 2·padding − kh) // stride + 1.
@@ -471,4 +511,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
         raise ValueError(f"conv2d: unknown algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
     x, weight, bias = autocast_inputs(x, weight, bias)  # float16 inside minires.amp.autocast()
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return ALGORITHMS[algorithm or _algorithm].apply(*inputs, stride=stride, padding=padding)
+    name = algorithm or _algorithm
+    if name == "winograd" and not winograd_applies(weight.shape, stride, padding):
+        name = "fast"  # Winograd here covers stride-1 3×3 layers only; the rest (stride 2, 1×1) go the usual way
+    return ALGORITHMS[name].apply(*inputs, stride=stride, padding=padding)
