@@ -47,6 +47,7 @@ def main() -> None:
                         help="cuda: minires on CuPy against PyTorch on the same GPU")
     parser.add_argument("--ops", action="store_true", help="also print per-op timings (benchmarks.ops)")
     args = parser.parse_args()
+    args_batch = 128  # benchmarks.step's default training batch
     frameworks = ["minires"] + (["torch"] if importlib.util.find_spec("torch") else [])
     results: dict[str, dict[str, list[dict]]] = {}
     for model in args.models:
@@ -75,6 +76,17 @@ def main() -> None:
 
         print(f"{model:<10} {cell(row['train_img_s'], 9)} | {cell(row['infer_img_s'], 8)} | "
               f"{cell(row['infer_fused_img_s'], 8)} | {cell(row['train_peak_mib'], 6)}")
+    if args.device == "cpu":  # how close each framework's training step comes to its matrix products alone
+        from benchmarks import floor
+
+        rate = floor.sgemm_rate()
+        print(f"\nGEMM floor (float32 matrix product at {rate / 1e9:.0f} GFLOP/s, 2048x2048 on all cores):")
+        for model, row in table.items():
+            best = args_batch * rate / floor.step_flops(model, args_batch)
+            ours, theirs, _ = row["train_img_s"]
+            reach = [f"{v / best:.0%}" if v else "-" for v in (ours, theirs)]
+            print(f"  {model:<10} {best:6.0f} img/s; minires reaches {reach[0]}, PyTorch {reach[1]}")
+            row["gemm_floor_img_s"] = best
     if args.json:
         Path(args.json).write_text(json.dumps({"rounds": results, "table": table}, indent=2))
     if args.ops:
