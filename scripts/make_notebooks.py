@@ -140,6 +140,45 @@ real = columns.valid(shifted)  # (C·3·3, images, OH, OW): the real output posi
 textbook = im2col(x[start:stop], 3, 1, 1).reshape(-1, stop - start, 8, 8)
 print("same columns as im2col at the real positions:", np.array_equal(real, textbook))
 print(f"junk positions computed and dropped: {columns.hp * columns.wp / 64 - 1:.0%} extra")""",
+    """#md ## Fewer multiplications: Winograd's F(2, 3)
+im2col spends 3 multiplications per output of a 3-tap filter. Winograd's minimal filtering
+algorithm gets two outputs from four inputs with 4 multiplications instead of 6, by combining
+inputs and filter taps first. In 1-D, with inputs d0..d3 and taps g0..g2:
+
+    y0 = d0·g0 + d1·g1 + d2·g2          m0 = (d0 − d2)·g0          m1 = (d1 + d2)·(g0 + g1 + g2)/2
+    y1 = d1·g0 + d2·g1 + d3·g2          m3 = (d1 − d3)·g2          m2 = (d2 − d1)·(g0 − g1 + g2)/2
+                                         y0 = m0 + m1 + m2          y1 = m1 − m2 − m3
+
+The filter's combinations are computed once per filter, so only the four products m0..m3 remain.
+In matrices: y = Aᵀ[(G g) ⊙ (Bᵀ d)].""",
+    """d = np.array([1.0, 2.0, -1.0, 3.0]); g = np.array([0.5, -2.0, 1.0])
+direct = np.array([d[0:3] @ g, d[1:4] @ g])                   # 6 multiplications
+m0, m3 = (d[0] - d[2]) * g[0], (d[1] - d[3]) * g[2]
+m1, m2 = (d[1] + d[2]) * (g[0] + g[1] + g[2]) / 2, (d[2] - d[1]) * (g[0] - g[1] + g[2]) / 2
+winograd = np.array([m0 + m1 + m2, m1 - m2 - m3])              # 4 multiplications
+print("direct:", direct, " Winograd:", winograd)
+
+Bt = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
+G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+At = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
+print("in matrices:  ", At @ ((G @ g) * (Bt @ d)))""",
+    """#md Nested in both directions this is F(2×2, 3×3): a 2×2 block of outputs from a 4×4 input tile,
+`Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A`, 16 multiplications instead of 36. Over channels, each of the 16
+positions of a transformed tile becomes one matrix product (filters × channels) @ (channels ×
+tiles), so a convolution is: transform the input tiles (additions only), 16 matrix products,
+transform back (additions only). minires has it as a third algorithm for stride-1 3×3 layers
+(`minires/nn/functional/winograd.py`):""",
+    """wx = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+ww = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
+exact = F.conv2d(minires.tensor(wx.astype(np.float64)), minires.tensor(ww.astype(np.float64)), padding=1).numpy()
+for algorithm in ("im2col", "winograd"):
+    out = F.conv2d(minires.tensor(wx), minires.tensor(ww), padding=1, algorithm=algorithm).numpy()
+    print(f"{algorithm:9s} float32 max relative error: {np.abs(out - exact).max() / np.abs(exact).max():.1e}")""",
+    """#md Fewer multiplications is not the same as faster. The 16 products are indeed 1.5–4× cheaper than
+im2col's one product, but in NumPy the additions of the transforms run as many short array
+operations and cost more than the products save at a CIFAR ResNet's 16–64 channels — so the
+default stays the shifted-columns path (docs/performance.md has the measurements). A compiled
+kernel can do the transforms inside the products, which is how GPU libraries use Winograd.""",
     """#md ## A filter on a real image
 An edge detector, applied with the same conv2d the networks use.""",
     """from minires.data import load_sample
