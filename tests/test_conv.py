@@ -264,15 +264,16 @@ def test_winograd_matches_the_loop_and_its_gradients_check(shape: tuple) -> None
     assert minires.gradcheck(lambda x, w, b: F.conv2d(x, w, b, 1, padding, algorithm="winograd"), *args)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("padding", [0, 1, 2])
-def test_winograd_matches_torch_in_float32(padding: int) -> None:
+def test_winograd_matches_torch(padding: int, dtype: type) -> None:
     torch = pytest.importorskip("torch")
     compare_with_torch(
         lambda x, w, b: F.conv2d(x, w, b, 1, padding, algorithm="winograd"),
         lambda x, w, b: torch.nn.functional.conv2d(x, w, b, 1, padding),
-        [randn(3, 5, 11, 10, seed=1, dtype=np.float32), randn(6, 5, 3, 3, seed=2, dtype=np.float32),
-         randn(6, seed=3, dtype=np.float32)],
-        atol=1e-4,
+        [randn(3, 5, 11, 10, seed=1, dtype=dtype), randn(6, 5, 3, 3, seed=2, dtype=dtype),
+         randn(6, seed=3, dtype=dtype)],
+        atol=1e-4 if dtype == np.float32 else 1e-10,
     )
 
 

@@ -14,6 +14,9 @@ whole method: ``Conv2dIm2col`` below is it, line by line, and
 ``conv_algorithm("im2col")`` runs every convolution that way.
 ``Conv2dFunction`` (the default) uses it as written for strided
 convolutions (``WindowColumns``), a chunk of images at a time.
+``Conv2dWinograd`` (``winograd.py``) is a third way for stride-1 3×3
+layers: fewer multiplications, but slower than the default in NumPy
+(docs/performance.md); ``conv_algorithm("winograd")`` selects it.
 
 The fast path (stride 1, i.e. almost every convolution in a ResNet) makes
 the same product cheaper to feed, in three ways:
