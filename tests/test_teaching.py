@@ -44,6 +44,10 @@ def test_the_student_version_fails(name: str, tmp_path: Path) -> None:
     ("ex7_lr_schedule", "iteration >= m", "iteration > m", "iteration 32000: learning rate 0.1, expected 0.01"),
     ("ex5_basic_block", "bias=False)\n        self.bn1", "bias=True)\n        self.bn1", "parameters, expected"),
     ("ex3_conv_backward", "grad_weight = (g @ cols.T)", "grad_weight = 2 * (g @ cols.T)", "grad_weight (stride 1)"),
+    ("ex8_winograd", "return np.array([m0 + m1 + m2, m1 - m2 - m3])",
+     "return np.array([d[0] * g[0] + d[1] * g[1] + d[2] * g[2], d[1] * g[0] + d[2] * g[1] + d[3] * g[2]])",
+     "F(2, 3) needs only 4"),
+    ("ex8_winograd", "v = B_T @ d @ B_T.T", "v = B_T.T @ d @ B_T", "winograd_tile: off by"),
 ])
 def test_a_mistake_is_named(name: str, old: str, new: str, message: str, tmp_path: Path) -> None:
     source = (EXERCISES / f"{name}.py").read_text()
@@ -62,7 +66,7 @@ def test_a_teacher_makes_the_handout_and_grades_a_class(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["grade", str(submissions), "--csv", str(tmp_path / "grades.csv")]) == 0
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
-    assert rows["ada"]["total"] == "7" and rows["bob"]["total"] == "0"
+    assert rows["ada"]["total"] == "8" and rows["bob"]["total"] == "0"
     assert "ex7_lr_schedule: not handed in" in rows["bob"]["notes"]
     assert grades_csv(grade(submissions)) == (tmp_path / "grades.csv").read_text()
     assert main(["check", str(tmp_path / "handout" / "ex6_sgd.py")]) == 1

@@ -167,6 +167,66 @@ def check_lr_schedule(mod: ModuleType, problems: list[str]) -> None:
             problems.append(f"iteration {iteration}: learning rate {got!r}, expected {expected:g}")
 
 
+class _Tagged(float):
+    """A number that remembers whether it came from the data (d) or the filter (g).
+
+    ``winograd_1d`` is run once on such numbers to count its data × filter multiplications
+    (``_Tagged.products``); constants such as ½ carry no tag and are not counted.
+    """
+
+    products = 0
+
+    def __new__(cls, value: float, tags: frozenset[str] = frozenset()) -> _Tagged:
+        obj = super().__new__(cls, value)
+        obj.tags = tags
+        return obj
+
+    def _with(self, other: object, value: float) -> _Tagged:
+        return _Tagged(value, self.tags | getattr(other, "tags", frozenset()))
+
+    def __add__(self, other: object) -> _Tagged:
+        return self._with(other, float(self) + float(other))  # type: ignore[arg-type]
+
+    def __sub__(self, other: object) -> _Tagged:
+        return self._with(other, float(self) - float(other))  # type: ignore[arg-type]
+
+    def __rsub__(self, other: object) -> _Tagged:
+        return self._with(other, float(other) - float(self))  # type: ignore[arg-type]
+
+    def __truediv__(self, other: object) -> _Tagged:
+        return self._with(other, float(self) / float(other))  # type: ignore[arg-type]
+
+    def __neg__(self) -> _Tagged:
+        return _Tagged(-float(self), self.tags)
+
+    def __mul__(self, other: object) -> _Tagged:
+        theirs = getattr(other, "tags", frozenset())
+        if self.tags and theirs and {"d", "g"} <= self.tags | theirs:
+            _Tagged.products += 1
+        return self._with(other, float(self) * float(other))  # type: ignore[arg-type]
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+
+def check_winograd(mod: ModuleType, problems: list[str]) -> None:
+    rng = _rng(8)
+    for trial in range(3):
+        d, g = rng.standard_normal(4), rng.standard_normal(3)
+        expected = np.array([d[0:3] @ g, d[1:4] @ g])
+        compare(f"winograd_1d (trial {trial + 1})", np.asarray(mod.winograd_1d(d, g), dtype=float), expected, problems)
+    _Tagged.products = 0
+    mod.winograd_1d([_Tagged(v, frozenset("d")) for v in d], [_Tagged(v, frozenset("g")) for v in g])
+    if _Tagged.products > 4:
+        problems.append(f"winograd_1d multiplies data by filter {_Tagged.products} times; F(2, 3) needs only 4")
+    d, g = rng.standard_normal((4, 4)), rng.standard_normal((3, 3))
+    expected = np.array([[np.sum(d[i : i + 3, j : j + 3] * g) for j in range(2)] for i in range(2)])
+    compare("winograd_tile", mod.winograd_tile(d, g), expected, problems)
+    x, w = rng.standard_normal((3, 6, 8)), rng.standard_normal((4, 3, 3, 3))
+    expected = F.conv2d(minires.tensor(x[None]), minires.tensor(w), padding=1).numpy()[0]
+    compare("winograd_conv2d (3 channels, 6x8 image, 4 filters)", mod.winograd_conv2d(x, w), expected, problems)
+
+
 CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex1_custom_function": check_custom_function,
     "ex2_im2col": check_im2col,
@@ -175,6 +235,7 @@ CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex5_basic_block": check_basic_block,
     "ex6_sgd": check_sgd,
     "ex7_lr_schedule": check_lr_schedule,
+    "ex8_winograd": check_winograd,
 }
 
 
