@@ -139,7 +139,10 @@ def winograd_conv2d(x: Any, weight: Any, padding: tuple[int, int], u: Any = None
     th, tw = -(-oh // 2), -(-ow // 2)  # tiles down and across (ceiling division)
     hp, wp = 2 * th + 2, 2 * tw + 2  # the padded input the tiles cover
     u = transform_filters(weight) if u is None else u
-    chunk = max(1, min(n, CHUNK_FLOATS // (16 * c * th * tw)))
+    if xp is np:  # about CHUNK_FLOATS of transformed input per chunk, so it stays in cache
+        chunk = max(1, min(n, CHUNK_FLOATS // (16 * c * th * tw)))
+    else:  # on a GPU one large launch beats many small ones: the whole batch
+        chunk = max(1, n)
     out = xp.empty((f, n, oh, ow), dtype=x.dtype)
 
     def fill(starts: Sequence[int]) -> None:  # the output of some chunks, on one core
