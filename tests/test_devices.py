@@ -126,6 +126,35 @@ def test_convolution_across_changing_batch_sizes(device: str) -> None:
             np.testing.assert_allclose(y.numpy()[:1], first, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", "winograd"])
+def test_every_convolution_algorithm_on_the_device(device: str, algorithm: str) -> None:
+    rng = np.random.default_rng(2)
+    x0, w0 = rng.standard_normal((3, 4, 6, 5)).astype(np.float32), rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    expected = [F.conv2d(minires.tensor(x0), minires.tensor(w0), padding=1).numpy()]
+    x, w = (minires.tensor(a, requires_grad=True, device=device) for a in (x0, w0))
+    out = F.conv2d(x, w, padding=1, algorithm=algorithm)
+    np.testing.assert_allclose(out.numpy(), expected[0], rtol=1e-4, atol=1e-4)
+    out.sum().backward()
+    xc, wc = (minires.tensor(a, requires_grad=True) for a in (x0, w0))
+    F.conv2d(xc, wc, padding=1).sum().backward()
+    for ours, ref in ((x, xc), (w, wc)):
+        assert ours.grad.device == device
+        np.testing.assert_allclose(ours.grad.numpy(), ref.grad.numpy(), rtol=1e-4, atol=1e-4)
+    empty = F.conv2d(minires.tensor(x0[:0], device=device), w.detach(), padding=1, algorithm=algorithm)
+    assert empty.shape == (0, 5, 6, 5)
+
+
+def test_fused_batch_norm_network_on_the_device(device: str) -> None:
+    model = models.get("resnet8").eval()
+    x = np.random.default_rng(3).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with minires.no_grad():
+        expected = model(minires.tensor(x)).numpy()
+        fused = nn.fuse_bn(model.to(device))
+        got = fused(minires.tensor(x, device=device))
+    assert got.device == device
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_imagenet_network_forward_and_backward(device: str) -> None:
     model = models.resnet18().to(device)  # conv 7×7 stride 2, max pool, bottleneck-free stages, avg pool
