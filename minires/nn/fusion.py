@@ -101,7 +101,9 @@ def fuse_bn(model: Module, pairs: Iterable[tuple[str, str]] | None = None) -> Mo
 
     Returns:
         The fused copy, in evaluation mode: its outputs equal ``model``'s up to
-        float32 rounding.  Train the original; fuse for inference.
+        float32 rounding.  Train the original; fuse for inference.  A folded
+        batch norm is gone, and so are forward hooks on it (measure layer
+        responses, as in Fig. 7, on the original).
 
     Example:
         >>> model = minires.models.resnet20(weights="cpu").eval()
