@@ -121,13 +121,13 @@ def fuse_bn(model: Module, pairs: Iterable[tuple[str, str]] | None = None) -> Mo
         if not isinstance(conv, Conv2d) or not isinstance(bn, BatchNorm2d):
             raise ValueError(f"fuse_bn: expected a Conv2d and a BatchNorm2d, got {conv_name!r} "
                              f"({type(conv).__name__}) and {bn_name!r} ({type(bn).__name__})")
-        _replace(fused, conv_name, fuse_conv_bn_eval(conv, bn))
-        _replace(fused, bn_name, Identity())
+        _replace(modules, conv_name, fuse_conv_bn_eval(conv, bn))
+        _replace(modules, bn_name, Identity())
     return fused.eval()
 
 
-def _replace(model: Module, dotted: str, new: Module) -> None:
-    """Put ``new`` where the submodule named ``dotted`` is."""
+def _replace(modules: dict[str, Module], dotted: str, new: Module) -> None:
+    """Put ``new`` where the submodule named ``dotted`` is (``modules``: the model's named_modules())."""
     parent_name, _, name = dotted.rpartition(".")
-    parent = dict(model.named_modules())[parent_name] if parent_name else model
-    setattr(parent, name, new)
+    setattr(modules[parent_name], name, new)  # the model itself is named ""
+    modules[dotted] = new

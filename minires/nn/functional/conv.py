@@ -62,8 +62,6 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 from minires import parallel
 from minires.amp import autocast_inputs
 from minires.backend import get_array_module
@@ -77,25 +75,8 @@ from minires.nn.functional.im2col import (  # noqa: F401  (pair, output_size, In
     pair,
 )
 from minires.nn.functional.winograd import winograd_conv2d
-from minires.nn.functional.workspace import workspace
+from minires.nn.functional.workspace import CHUNK_FLOATS, images_per_chunk, workspace  # noqa: F401
 from minires.tensor import Function, Tensor
-
-# Floats of columns per chunk: 2 MiB of float32, about one core's L2 cache on current x86-64 CPUs
-# (whole ResNet-56 steps, chunk sizes interleaved in one process: 1 and 4 MiB were 5-10% slower).
-CHUNK_FLOATS = 1 << 19
-
-
-
-def images_per_chunk(xc: Any, rows: int, positions: int) -> int:
-    """How many images' columns (``rows`` × ``positions`` each) to build at once.
-
-    About ``CHUNK_FLOATS`` of columns on the CPU, so they stay in cache;
-    the whole batch on a GPU, where one large launch beats many small ones.
-    """
-    n = xc.shape[1]
-    if get_array_module(xc) is not np:
-        return max(1, n)  # (an empty batch still needs a step of at least 1)
-    return max(1, min(n, CHUNK_FLOATS // (rows * positions)))
 
 
 class ShiftedColumns:

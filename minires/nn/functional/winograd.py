@@ -54,12 +54,9 @@ import numpy as np
 
 from minires import parallel
 from minires.backend import get_array_module
-from minires.nn.functional.workspace import workspace
+from minires.nn.functional.workspace import images_per_chunk, workspace
 
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])  # filter transform (4, 3)
-
-# Floats of transformed input per chunk of images (as conv.py's CHUNK_FLOATS: about one core's L2 cache)
-CHUNK_FLOATS = 1 << 19
 
 
 def transform_filters(weight: Any) -> Any:
@@ -139,10 +136,7 @@ def winograd_conv2d(x: Any, weight: Any, padding: tuple[int, int], u: Any = None
     th, tw = -(-oh // 2), -(-ow // 2)  # tiles down and across (ceiling division)
     hp, wp = 2 * th + 2, 2 * tw + 2  # the padded input the tiles cover
     u = transform_filters(weight) if u is None else u
-    if xp is np:  # about CHUNK_FLOATS of transformed input per chunk, so it stays in cache
-        chunk = max(1, min(n, CHUNK_FLOATS // (16 * c * th * tw)))
-    else:  # on a GPU one large launch beats many small ones: the whole batch
-        chunk = max(1, n)
+    chunk = images_per_chunk(x, 16 * c, th * tw)  # transformed tiles of a chunk fit in cache (CPU)
     out = xp.empty((f, n, oh, ow), dtype=x.dtype)
 
     def fill(starts: Sequence[int]) -> None:  # the output of some chunks, on one core
