@@ -440,15 +440,17 @@ responses = models.layer_responses(model, x)
 print(len(responses), "responses (6n + 1 for n = 3):", [name for name, _ in responses][:4], "...")""",
     """#md ## On networks trained with the CPU recipe
 minires ships the weights of the networks it trained with `minires train --recipe cpu` (8,000
-iterations on CIFAR-10, docs/reproduction.md). `weights="cpu"` loads them, with the per-pixel
-mean they were trained with (`model.normalizer`). Their responses on the sample's 1,000 test
-images show Fig. 7's first finding without training anything:""",
+iterations on CIFAR-10, docs/reproduction.md); `models.available_weights()` lists them and
+`weights="cpu"` loads them, with the per-pixel mean they were trained with (`model.normalizer`).
+Their responses on the sample's 1,000 test images show Fig. 7's findings without training
+anything: residual functions respond less than plain layers (and, where the 56-layer networks
+are shipped too, less as the net gets deeper). Plain nets are dashed, as in the paper.""",
     """from minires.data import load_sample
 from minires.experiments.responses import response_stds
 from minires.nn import functional as F
 
 test_images, test_labels = load_sample("test")
-trained = {name: models.get(name, weights="cpu") for name in ("plain20", "resnet20")}
+trained = {name: models.get(name, weights="cpu") for name in models.available_weights()}  # plain20, resnet20, ...
 fig, (by_layer, ranked) = plt.subplots(1, 2, figsize=(10, 3.2))
 for name, net in trained.items():
     x = net.normalizer(test_images)

@@ -75,6 +75,13 @@ def test_the_trained_resnet20_and_plain20_are_shipped() -> None:
     assert {"resnet20", "plain20"} <= set(SHIPPED_NAMES)
 
 
+def test_available_weights_lists_what_is_shipped_and_every_name_loads() -> None:
+    assert models.available_weights() == SHIPPED_NAMES == models.available_weights("cpu")
+    assert set(SHIPPED_NAMES) <= set(models.available())  # each is a network minires can build
+    with pytest.raises(InputError, match="unknown weights 'imagenet': expected one of cpu"):
+        models.available_weights("imagenet")
+
+
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_shipped_weights_give_their_recorded_error_on_the_sample(name: str) -> None:
     info = json.loads((SHIPPED / f"{name}-cpu.json").read_text())

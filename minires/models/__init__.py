@@ -38,7 +38,7 @@ from minires.models.imagenet import (
 from minires.models.registry import available, get, input_shape, is_cifar, is_known
 from minires.models.responses import ResponseRecorder, layer_responses, response_layers
 from minires.models.summary import Summary, summary
-from minires.models.weights import load_weights
+from minires.models.weights import available_weights, load_weights
 
 __all__ = [
     "BasicBlock", "Bottleneck", "ZeroPadShortcut", "he_init_", "CifarResNet", "cifar_resnet", "ImageNetResNet",
@@ -46,5 +46,5 @@ __all__ = [
     "plain32", "plain44", "plain56", "plain110", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "plain18", "plain34", "available", "get", "is_known", "is_cifar", "input_shape", "ResponseRecorder",
     "layer_responses",
-    "response_layers", "Summary", "summary", "load_weights",
+    "response_layers", "Summary", "summary", "load_weights", "available_weights",
 ]

@@ -1,6 +1,7 @@
 """Trained weights: a finished run's network in one line, checked against its architecture.
 
     model = models.resnet20(weights="cpu")     # weights shipped with minires (the CPU recipe's runs)
+    models.available_weights()                 # which networks have them: ["plain20", "resnet20", ...]
     model = models.load_weights(models.resnet56(), "runs/r56/checkpoint.npz")
     logits = model(Tensor(model.normalizer(images)))   # images: (N, 3, 32, 32) uint8
 
@@ -33,9 +34,16 @@ def shipped(name: str, recipe: str = "cpu") -> Path:
         raise InputError(f"unknown weights {recipe!r}: expected one of {', '.join(RECIPES)}")
     path = SHIPPED / f"{name}-{recipe}.npz"
     if not path.is_file():
-        have = sorted(p.stem for p in SHIPPED.glob("*.npz")) if SHIPPED.is_dir() else []
+        have = available_weights(recipe)
         raise InputError(f"minires ships no {recipe!r} weights for {name}; it has: {', '.join(have) or 'none'}")
     return path
+
+
+def available_weights(recipe: str = "cpu") -> list[str]:
+    """The names of the networks minires ships ``recipe`` weights for, sorted (e.g. ``["plain20", "resnet20"]``)."""
+    if recipe not in RECIPES:
+        raise InputError(f"unknown weights {recipe!r}: expected one of {', '.join(RECIPES)}")
+    return sorted(p.stem.removesuffix(f"-{recipe}") for p in SHIPPED.glob(f"*-{recipe}.npz"))
 
 
 def load_weights(model: Module, path: str | Path) -> Module:
