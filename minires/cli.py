@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 import minires
 from minires import backend
 from minires.data import cifar
-from minires.errors import MiniresError
+from minires.errors import InputError, MiniresError
 
 if TYPE_CHECKING:
     from minires.train import TrainConfig
@@ -74,10 +74,19 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     """Evaluate a trained checkpoint on the test set."""
+    from pathlib import Path
+
+    from minires.models.weights import available_weights, shipped
     from minires.train import evaluate, load_test_set, load_trained
 
     device = backend.check_device(args.device)
-    model, state = load_trained(args.checkpoint, device)
+    source = Path(args.checkpoint)
+    if not source.exists():
+        if args.checkpoint not in available_weights():
+            raise InputError(f"expected a run folder, a checkpoint file or a network minires ships weights for "
+                             f"({', '.join(available_weights())}); got {args.checkpoint!r}, which does not exist")
+        source = shipped(args.checkpoint)  # a network's name: the weights minires ships for it
+    model, state = load_trained(source, device)
     images, labels = load_test_set(state, args.data)
     error, loss = evaluate(model, images, labels, 500, device)
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
@@ -268,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=_plot)
 
     ev = sub.add_parser("eval", help="test error of a trained checkpoint")
-    ev.add_argument("checkpoint", help="a run folder or its checkpoint.npz")
+    ev.add_argument("checkpoint", help="a run folder, its checkpoint.npz, or a network minires ships weights for "
+                    "(e.g. resnet20)")
     ev.add_argument("--data", help="CIFAR-10 location (default: the one the run used)")
     ev.add_argument("--device", default="cpu")
     ev.set_defaults(func=_eval)

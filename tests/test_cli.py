@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 
 import minires
 from minires.cli import main
+from minires.models.weights import SHIPPED
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,6 +72,15 @@ def test_train_and_eval_on_the_sample(tmp_path, capsys: pytest.CaptureFixture[st
     assert "done: resnet20, 3 iterations" in capsys.readouterr().out
     assert main(["eval", str(out)]) == 0
     assert "test error" in capsys.readouterr().out
+
+
+def test_eval_takes_the_name_of_a_network_with_shipped_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    info = json.loads((SHIPPED / "resnet20-cpu.json").read_text())
+    assert main(["eval", "resnet20", "--data", "sample"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("resnet20 at iteration 8000: test error ") and "on 1,000 images" in out
+    error = float(out.split("test error ")[1].split("%")[0]) / 100
+    assert abs(error - info["sample_test_error"]) <= 1 / 1000 + 1e-4  # one image either way: float32 summation order
 
 
 def test_degradation_and_responses_commands_on_the_sample(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001

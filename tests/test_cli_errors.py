@@ -77,6 +77,7 @@ CASES = [
      "batch_size must be in 1..60"),
     # checkpoints
     ("missing checkpoint", ["eval", "{files}/nothing.npz"], "does not exist"),
+    ("network without shipped weights", ["eval", "resnet1202"], "a network minires ships weights for (plain20, "),
     ("folder without a run", ["eval", "{files}"], "does not exist"),
     (".npy array as checkpoint", ["eval", "{files}/array.npy"], "got a single NumPy .npy array"),
     ("text file as checkpoint", ["eval", "{files}/text.npz"], "got a text file"),
