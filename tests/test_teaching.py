@@ -48,6 +48,11 @@ def test_the_student_version_fails(name: str, tmp_path: Path) -> None:
      "return np.array([d[0] * g[0] + d[1] * g[1] + d[2] * g[2], d[1] * g[0] + d[2] * g[1] + d[3] * g[2]])",
      "F(2, 3) needs only 4"),
     ("ex8_winograd", "v = B_T @ d @ B_T.T", "v = B_T.T @ d @ B_T", "winograd_tile: off by"),
+    ("ex9_layer_responses", " and isinstance(previous, nn.Conv2d) and previous.kernel_size == (3, 3)", "",
+     "9 responses, expected 7: one per 3×3 convolution (not the 1×1 projection shortcut's BN)"),
+    ("ex9_layer_responses", "    model.eval()\n", "", "training-mode responses (batch statistics): call model.eval()"),
+    ("ex9_layer_responses", "    for handle in handles:\n        handle.remove()\n", "",
+     "7 hook(s) still attached after it returned"),
 ])
 def test_a_mistake_is_named(name: str, old: str, new: str, message: str, tmp_path: Path) -> None:
     source = (EXERCISES / f"{name}.py").read_text()
@@ -66,7 +71,7 @@ def test_a_teacher_makes_the_handout_and_grades_a_class(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["grade", str(submissions), "--csv", str(tmp_path / "grades.csv")]) == 0
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
-    assert rows["ada"]["total"] == "8" and rows["bob"]["total"] == "0"
+    assert rows["ada"]["total"] == str(len(CHECKS)) and rows["bob"]["total"] == "0"
     assert "ex7_lr_schedule: not handed in" in rows["bob"]["notes"]
     assert grades_csv(grade(submissions)) == (tmp_path / "grades.csv").read_text()
     assert main(["check", str(tmp_path / "handout" / "ex6_sgd.py")]) == 1

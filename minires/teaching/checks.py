@@ -227,6 +227,56 @@ def check_winograd(mod: ModuleType, problems: list[str]) -> None:
     compare("winograd_conv2d (3 channels, 6x8 image, 4 filters)", mod.winograd_conv2d(x, w), expected, problems)
 
 
+def _response_model(name: str, shortcut: str, rng: np.random.Generator) -> minires.nn.Module:
+    """A small float64 CIFAR net whose batch norms have moved from their initial values.
+
+    Running statistics and γ away from 0 and 1 make evaluation-mode responses differ from
+    training-mode ones (and from 1), so measuring in the wrong mode shows.
+    """
+    from minires import models
+
+    minires.manual_seed(0)
+    model = models.cifar_resnet(8, plain=name.startswith("plain"), shortcut=shortcut).double()
+    for module in model.modules():
+        if isinstance(module, minires.nn.BatchNorm2d):
+            c = module.num_features
+            module.running_mean.data = rng.normal(0, 0.5, c)
+            module.running_var.data = rng.uniform(0.3, 3.0, c)
+            module.weight.data = rng.uniform(0.3, 1.5, c)
+    return model.train()
+
+
+def check_layer_responses(mod: ModuleType, problems: list[str]) -> None:
+    import copy
+
+    from minires.models import layer_responses
+
+    rng = _rng(9)
+    for name, shortcut in (("plain8", "A"), ("resnet8", "B")):  # option B: 1×1 projection shortcuts with BNs
+        where = f"response_stds({name}{', projection shortcuts' if shortcut == 'B' else ''})"
+        model = _response_model(name, shortcut, rng)
+        x = rng.standard_normal((4, 3, 16, 16))
+        expected = [float(r.std()) for _, r in layer_responses(copy.deepcopy(model).eval(), minires.tensor(x))]
+        in_training = [float(r.std()) for _, r in layer_responses(copy.deepcopy(model).train(), minires.tensor(x))]
+        got = mod.response_stds(model, x)
+        if not isinstance(got, (list, tuple)):
+            problems.append(f"{where}: expected a list of {len(expected)} floats, got {type(got).__name__}")
+            continue
+        if len(got) != len(expected):
+            extra = " (not the 1×1 projection shortcut's BN)" if len(got) > len(expected) else ""
+            problems.append(f"{where}: {len(got)} responses, expected {len(expected)}: one per 3×3 convolution{extra}")
+            continue
+        before = len(problems)
+        compare(where, np.asarray(got, dtype=float), np.asarray(expected), problems)
+        if len(problems) > before and np.allclose(got, in_training, rtol=1e-6):
+            problems[-1] += " — these are training-mode responses (batch statistics): call model.eval() first"
+        left = sum(len(m._forward_hooks) for m in model.modules())
+        if left:
+            problems.append(f"{where}: {left} hook(s) still attached after it returned: remove them (handle.remove())")
+    compare("ranked([0.5, 1.2, 0.9])", np.asarray(mod.ranked([0.5, 1.2, 0.9]), dtype=float),
+            np.array([1.2, 0.9, 0.5]), problems)
+
+
 CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex1_custom_function": check_custom_function,
     "ex2_im2col": check_im2col,
@@ -236,6 +286,7 @@ CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex6_sgd": check_sgd,
     "ex7_lr_schedule": check_lr_schedule,
     "ex8_winograd": check_winograd,
+    "ex9_layer_responses": check_layer_responses,
 }
 
 
