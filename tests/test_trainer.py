@@ -201,14 +201,21 @@ def test_thread_count_is_recorded_and_a_change_is_reported(tiny_data: Path, tmp_
     import minires
 
     out = tmp_path / "run"
+    threads = minires.get_num_threads()
     train(config(tiny_data, out), stream=open(os.devnull, "w"), time_limit=0.0)
-    assert checkpoint.load(out / "checkpoint.npz")["threads"] == minires.get_num_threads()
-    if minires.get_num_threads() == 1:
+    assert checkpoint.load(out / "checkpoint.npz")["threads"] == threads
+    if threads == 1:
         pytest.skip("one worker thread only: nothing to change")
     minires.set_num_threads(1)
     log = io.StringIO()
     result = train(config(tiny_data, out), resume=True, stream=log)
+    assert f"saved with {threads} worker threads and resumes with 1;" in log.getvalue()
     assert "no longer bitwise equal" in log.getvalue() and result["threads"] == 1
+    train(config(tiny_data, tmp_path / "one"), stream=open(os.devnull, "w"), time_limit=0.0)  # saved with 1
+    minires.set_num_threads(threads)
+    log = io.StringIO()
+    train(config(tiny_data, tmp_path / "one"), resume=True, stream=log)
+    assert f"saved with 1 worker thread and resumes with {threads};" in log.getvalue()
 
 
 @pytest.mark.slow

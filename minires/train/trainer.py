@@ -414,8 +414,9 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     if run.iteration and run.saved_threads not in (None, threads):
         for cb in callbacks:
             if isinstance(cb, PrintProgress):
-                cb.message(f"note: this run was saved with {run.saved_threads} worker threads and resumes with "
-                           f"{threads}; it stays correct, but is no longer bitwise equal to an unbroken run")
+                saved = f"{run.saved_threads} worker thread{'s' if run.saved_threads != 1 else ''}"
+                cb.message(f"note: this run was saved with {saved} and resumes with {threads}; it stays correct, "
+                           "but is no longer bitwise equal to an unbroken run")
     started, first_iteration = time.perf_counter(), run.iteration
 
     def wall_time() -> float:
