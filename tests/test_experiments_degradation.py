@@ -31,7 +31,7 @@ def test_degradation_writes_figure_and_tables(tiny_data: Path, tmp_path: Path) -
     quiet = open(os.devnull, "w")
     rows = degradation(base(tiny_data), depths=[8, 14], seeds=2, out=tmp_path, stream=quiet)
     assert [r["network"] for r in rows] == ["plain8", "plain14", "resnet8", "resnet14"]
-    assert all(r["seeds"] == 2 and r["iterations"] == 4 for r in rows)
+    assert all(r["seeds"] == 2 and r["iterations"] == 4 and r["finished"] for r in rows)
     assert all(0 <= r["test_error_mean"] <= 100 and r["test_error_std"] >= 0 for r in rows)
     assert rows[0]["params"] == rows[2]["params"]  # plain and residual twins: same parameters
     for name in ("fig6.png", "fig6.svg", "table.md", "table.json"):
@@ -65,6 +65,18 @@ def test_paper_values_are_beside_ours(tiny_data: Path, tmp_path: Path) -> None:
            "paper_test_error": 6.97, "reproduced_test_error": 7.40}
     line = markdown_table([row]).splitlines()[-1]
     assert line == "| resnet56 | 1 | 10 | 1.00 | 7.00 | 0.85M | 01:15 | 6.97 | 7.40 |"
+    paused = markdown_table([{**row, "finished": False, "wall_time_s": None}]).splitlines()[-1]
+    assert paused.startswith("| resnet56 | 1 | 10 (unfinished) | 1.00 | 7.00 |")
+
+
+def test_a_paused_run_is_a_row_marked_unfinished(tiny_data: Path, tmp_path: Path) -> None:
+    quiet = open(os.devnull, "w")
+    degradation(base(tiny_data, eval_every=1), depths=[8], residual=False, out=tmp_path, stream=quiet,
+                time_limit=1e-9)
+    rows = degradation(base(tiny_data, eval_every=1), depths=[8], residual=False, out=tmp_path, stream=quiet,
+                       train_runs=False)
+    assert [(r["network"], r["iterations"], r["finished"]) for r in rows] == [("plain8", 1, False)]
+    assert "| plain8 | 1 | 1 (unfinished) |" in (tmp_path / "table.md").read_text()
 
 
 def test_time_limit_pauses_and_no_train_only_draws(tiny_data: Path, tmp_path: Path) -> None:

@@ -26,6 +26,15 @@ def test_missing_runs_are_not_yet() -> None:
     assert "plain-56 not measured yet" in findings[0].detail and findings[0].line().startswith("- **not yet**")
 
 
+def test_unfinished_runs_are_not_yet() -> None:
+    rows = [row("plain20", 5.0, 10.0), {**row("plain56", 50.0, 55.0), "finished": False},
+            row("resnet20", 4.0, 9.0), {**row("resnet56", 3.0, 8.0), "finished": True}]
+    findings = degradation_findings(rows)
+    assert [f.answer for f in findings] == [None, True, True, None]
+    assert findings[0].detail == "plain-56 not finished yet"
+    assert findings[3].detail == "plain-56 not finished yet"
+
+
 def test_response_findings_compare_mean_stds() -> None:
     stds = {"plain20": [1.0, 1.2], "resnet20": [0.8, 0.6], "resnet56": [0.5, 0.5, 0.5]}
     answers = [f.answer for f in response_findings(stds)]

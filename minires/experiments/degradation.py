@@ -88,6 +88,7 @@ def collect(out: Path, names: Sequence[str], seeds: int) -> tuple[dict[str, dict
         finals_eval = [100 * r[-1][eval_key] for r in runs]
         rows.append({
             "network": name, "seeds": len(runs), "iterations": runs[0][-1]["iteration"],
+            "finished": len(results) == len(runs) and all(r["status"] == "finished" for r in results),
             "train_error_mean": statistics.mean(finals_train),
             "train_error_std": statistics.stdev(finals_train) if len(runs) > 1 else 0.0,
             f"{eval_key}_mean": statistics.mean(finals_eval),
@@ -117,8 +118,9 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         params = f"{r['params'] / 1e6:.2f}M" if r["params"] else "–"
         wall = format_duration(r["wall_time_s"]) if r["wall_time_s"] is not None else "–"
+        iterations = f"{r['iterations']}" + ("" if r.get("finished", True) else " (unfinished)")
         lines.append(
-            f"| {r['network']} | {r['seeds']} | {r['iterations']} | "
+            f"| {r['network']} | {r['seeds']} | {iterations} | "
             f"{pm(r['train_error_mean'], r['train_error_std'], r['seeds'])} | "
             f"{pm(r[f'{eval_key}_mean'], r[f'{eval_key}_std'], r['seeds'])} | {params} | {wall} | "
             f"{opt(r['paper_test_error'])} | {opt(r['reproduced_test_error'])} |"

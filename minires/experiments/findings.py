@@ -28,17 +28,31 @@ class Finding:
 
 
 def _compare(question: str, a: float | None, b: float | None, below: bool, unit: str = "%",
-             names: tuple[str, str] = ("", "")) -> Finding:
+             names: tuple[str, str] = ("", ""), running: frozenset[str] = frozenset()) -> Finding:
     if a is None or b is None:
-        missing = " and ".join(n for n, v in zip(names, (a, b)) if v is None)
-        return Finding(question, None, f"{missing} not measured yet")
+        missing = [n for n, v in zip(names, (a, b)) if v is None]
+        why = " and ".join(f"{n} {'not finished' if n in running else 'not measured'} yet" for n in missing)
+        return Finding(question, None, why)
     fmt = (lambda v: f"{v:.2f}%") if unit == "%" else (lambda v: f"{v:.3f}")
     return Finding(question, a < b if below else a > b, f"{names[0]} {fmt(a)} vs {names[1]} {fmt(b)}")
 
 
+def _label(name: str) -> str:
+    """``"resnet56"`` -> ``"ResNet-56"``, ``"plain20"`` -> ``"plain-20"``: how the findings name a network."""
+    for prefix, label in (("resnet", "ResNet-"), ("plain", "plain-")):
+        if name.startswith(prefix):
+            return label + name.removeprefix(prefix)
+    return name
+
+
 def degradation_findings(rows: Sequence[dict[str, Any]], depths: tuple[int, int] = (20, 56)) -> list[Finding]:
-    """(a)–(c) from the table rows of ``degradation`` (errors in %, final values)."""
-    by_name = {r["network"]: r for r in rows}
+    """(a)–(c) from the table rows of ``degradation`` (errors in %, final values).
+
+    A row whose runs have not finished (``"finished": False``) counts as not measured yet: the
+    findings are about trained networks, not about where a run happens to be paused.
+    """
+    by_name = {r["network"]: r for r in rows if r.get("finished", True)}
+    running = frozenset(_label(r["network"]) for r in rows if not r.get("finished", True))
     shallow, deep = depths
 
     def value(name: str, key: str) -> float | None:
@@ -47,15 +61,15 @@ def degradation_findings(rows: Sequence[dict[str, Any]], depths: tuple[int, int]
     out = [
         _compare(f"(a) plain-{deep} has a higher training error than plain-{shallow}",
                  value(f"plain{deep}", "train_error_mean"), value(f"plain{shallow}", "train_error_mean"), below=False,
-                 names=(f"plain-{deep}", f"plain-{shallow}")),
+                 names=(f"plain-{deep}", f"plain-{shallow}"), running=running),
         _compare(f"(b) ResNet-{deep} has a lower test error than ResNet-{shallow}",
                  value(f"resnet{deep}", "test_error_mean"), value(f"resnet{shallow}", "test_error_mean"), below=True,
-                 names=(f"ResNet-{deep}", f"ResNet-{shallow}")),
+                 names=(f"ResNet-{deep}", f"ResNet-{shallow}"), running=running),
     ]
     for depth in depths:
         out.append(_compare(f"(c) ResNet-{depth} has a lower test error than plain-{depth}",
                             value(f"resnet{depth}", "test_error_mean"), value(f"plain{depth}", "test_error_mean"),
-                            below=True, names=(f"ResNet-{depth}", f"plain-{depth}")))
+                            below=True, names=(f"ResNet-{depth}", f"plain-{depth}"), running=running))
     return out
 
 
