@@ -71,8 +71,8 @@ def test_unknown_shipped_weights_are_named() -> None:
 SHIPPED_NAMES = sorted(p.stem.removesuffix("-cpu") for p in SHIPPED.glob("*-cpu.npz"))
 
 
-def test_the_trained_resnet20_and_plain20_are_shipped() -> None:
-    assert {"resnet20", "plain20"} <= set(SHIPPED_NAMES)
+def test_the_four_reproduction_networks_are_shipped() -> None:
+    assert {"resnet20", "plain20", "resnet56", "plain56"} <= set(SHIPPED_NAMES)
 
 
 def test_available_weights_lists_what_is_shipped_and_every_name_loads() -> None:
