@@ -48,8 +48,9 @@ def _label(name: str) -> str:
 def degradation_findings(rows: Sequence[dict[str, Any]], depths: tuple[int, int] = (20, 56)) -> list[Finding]:
     """(a)–(c) from the table rows of ``degradation`` (errors in %, final values).
 
-    A row whose runs have not finished (``"finished": False``) counts as not measured yet: the
-    findings are about trained networks, not about where a run happens to be paused.
+    A row whose runs have not finished (``"finished": False``) is left out, and the findings that
+    need it answer "not yet" ("plain-56 not finished yet"): they are about trained networks, not
+    about where a run happens to be paused.
     """
     by_name = {r["network"]: r for r in rows if r.get("finished", True)}
     running = frozenset(_label(r["network"]) for r in rows if not r.get("finished", True))
