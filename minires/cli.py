@@ -11,6 +11,7 @@ import minires
 from minires import backend
 from minires.data import cifar
 from minires.errors import InputError, MiniresError
+from minires.train.config import RECIPES
 
 if TYPE_CHECKING:
     from minires.train import TrainConfig
@@ -123,9 +124,10 @@ def _plot(args: argparse.Namespace) -> int:
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by 'train' and 'degradation': data, device and every value of the recipe."""
-    p.add_argument("--recipe", choices=["paper", "cpu"], default="paper",
+    p.add_argument("--recipe", choices=list(RECIPES), default="paper",
                    help="paper: the paper's 64k iterations (default); cpu: the same at 1/8 length, 8k iterations, "
-                   "full test set every 500 (each value below overrides it)")
+                   "full test set every 500; quarter: 1/4 length, 16k iterations, test set every 1,000 "
+                   "(each value below overrides it)")
     p.add_argument("--dataset", choices=list(cifar.DATASETS),
                    help="cifar10 (default), cifar100 (100 fine labels) or cifar100-coarse (20 superclasses)")
     p.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
