@@ -17,9 +17,10 @@ import numpy as np
 
 from minires.errors import InputError, RunError
 
-DEVICES = ("cpu", "cuda")
+DEVICES = ("cpu", "cuda", "simcuda")
 
 _cupy: ModuleType | None = None
+_simcuda: ModuleType | None = None  # minires.testing.simcuda, once a "simcuda" array has been made
 
 
 def cupy_installed() -> bool:
@@ -34,12 +35,23 @@ def cupy_module() -> ModuleType:
         if not cupy_installed():
             raise RunError(
                 "device 'cuda' needs CuPy, which is not installed; "
-                "install it with: pip install 'minires[cuda12]' (or 'minires[cuda13]' for CUDA 13)"
+                "install it with: pip install 'minires[cuda12]' (or 'minires[cuda13]' for CUDA 13); "
+                "device 'simcuda' simulates one on the CPU"
             )
         import cupy
 
         _cupy = cupy
     return _cupy
+
+
+def simcuda_module() -> ModuleType:
+    """The simulated CUDA device (``minires.testing.simcuda``): CuPy's rules on NumPy's arithmetic."""
+    global _simcuda
+    if _simcuda is None:
+        from minires.testing import simcuda
+
+        _simcuda = simcuda
+    return _simcuda
 
 
 def cuda_available() -> bool:
@@ -53,17 +65,27 @@ def cuda_available() -> bool:
 
 
 def get_array_module(array: Any) -> ModuleType:
-    """Return ``numpy`` or ``cupy``, whichever owns ``array``."""
+    """Return the module that owns ``array``: ``numpy``, ``cupy`` or the simulated device."""
+    if isinstance(array, np.ndarray):
+        return np
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
+    if _simcuda is not None and isinstance(array, _simcuda.ndarray):
+        return _simcuda
     if _cupy is None and type(array).__module__.startswith("cupy"):  # made before minires imported CuPy
         return cupy_module()
     return np
 
 
 def device_of(array: Any) -> str:
-    """The device name of an array: ``'cpu'`` or ``'cuda'``."""
-    return "cuda" if get_array_module(array) is not np else "cpu"
+    """The device name of an array: ``'cpu'``, ``'cuda'`` or ``'simcuda'``."""
+    xp = get_array_module(array)
+    return "cpu" if xp is np else "simcuda" if xp is _simcuda else "cuda"
+
+
+def is_gpu(device: str) -> bool:
+    """True for a GPU device (``'cuda'``, or ``'simcuda'``, which behaves as one)."""
+    return device != "cpu"
 
 
 def check_device(device: str | None) -> str:
@@ -74,7 +96,7 @@ def check_device(device: str | None) -> str:
     if name.startswith("cuda:"):  # accept PyTorch-style "cuda:0", one GPU only
         name = "cuda"
     if name not in DEVICES:
-        raise InputError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+        raise InputError(f"unknown device {device!r}: expected 'cpu', 'cuda' or 'simcuda' (a simulated GPU)")
     if name == "cuda" and not cuda_available():
         raise RunError(
             "device 'cuda' was asked for but no CUDA GPU is available "
@@ -85,28 +107,29 @@ def check_device(device: str | None) -> str:
 
 def xp_for(device: str) -> ModuleType:
     """The array module for a device name."""
-    return cupy_module() if device == "cuda" else np
+    return np if device == "cpu" else simcuda_module() if device == "simcuda" else cupy_module()
 
 
 def to_device(array: Any, device: str) -> Any:
     """Return ``array`` on ``device``, copying only when it has to move."""
-    if device_of(array) == device:
+    here = device_of(array)
+    if here == device:
         return array
-    if device == "cuda":
-        return cupy_module().asarray(array)
-    return array.get()  # CuPy -> NumPy host copy
+    if here != "cpu":
+        array = array.get()  # device -> host copy (and on to another device from there)
+    return array if device == "cpu" else xp_for(device).asarray(array)
 
 
 def to_numpy(array: Any) -> np.ndarray:
-    """A NumPy array holding the values of ``array`` (a host copy for CuPy)."""
-    return array.get() if device_of(array) == "cuda" else np.asarray(array)
+    """A NumPy array holding the values of ``array`` (a host copy for a device array)."""
+    return np.asarray(array) if device_of(array) == "cpu" else array.get()
 
 
 def scatter_add(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` that also adds up repeated indices, in place."""
     xp = get_array_module(target)
-    if xp is np:
-        np.add.at(target, index, values)
+    if hasattr(xp.add, "at"):  # NumPy, CuPy >= 13, the simulated device
+        xp.add.at(target, index, values)
     else:
         import cupyx
 

@@ -38,7 +38,7 @@ def _flatten(value: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
     """Replace arrays in a nested structure by references, collecting them in ``arrays``."""
     if isinstance(value, Tensor):
         value = value.data
-    if isinstance(value, np.ndarray) or backend.device_of(value) == "cuda":
+    if isinstance(value, np.ndarray) or backend.is_gpu(backend.device_of(value)):
         key = path or "value"
         arrays[key] = backend.to_numpy(value)
         return {"__array__": key}

@@ -9,9 +9,13 @@ import pytest
 import minires
 
 
-@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda), "simcuda"])
 def device(request: pytest.FixtureRequest) -> str:
-    """Each device-parametrised test runs on the CPU, and on the GPU when there is one."""
+    """Each device-parametrised test runs on the CPU, on the GPU when there is one, and on the simulated GPU.
+
+    ``simcuda`` (``minires.testing.simcuda``) holds its values in NumPy arrays but refuses
+    what CuPy refuses, so the GPU code path is tested on every machine.
+    """
     if request.param == "cuda" and not minires.cuda.is_available():
         pytest.skip("no CUDA GPU with CuPy on this machine")
     return request.param

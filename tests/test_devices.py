@@ -34,7 +34,7 @@ def one_step(device: str) -> dict[str, np.ndarray]:
 def test_resnet20_training_step_agrees_between_cpu_and_gpu(device: str) -> None:
     if device == "cpu":
         pytest.skip("compares the GPU against the CPU")
-    cpu, gpu = one_step("cpu"), one_step("cuda")
+    cpu, gpu = one_step("cpu"), one_step(device)
     for name in cpu:
         np.testing.assert_allclose(gpu[name], cpu[name], rtol=1e-3, atol=1e-4, err_msg=name)
 

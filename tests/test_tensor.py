@@ -174,11 +174,24 @@ def test_to_cuda_and_back_is_differentiable(device: str) -> None:
     if device == "cpu":
         pytest.skip("needs a GPU")
     x = minires.tensor([1.0, 2.0], requires_grad=True)
-    y = (x.to("cuda") * 2).to("cpu").sum()
+    y = (x.to(device) * 2).to("cpu").sum()
     y.backward()
     assert x.grad.numpy().tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="different devices"):
-        x + x.to("cuda").detach()
+        x + x.to(device).detach()
+
+
+def test_recording_an_op_that_keeps_numpy_scalars_on_a_device(device: str) -> None:
+    # Transpose keeps its inverse permutation and F.linear computes x @ weight.T: the check for
+    # inputs kept by an op must only compare arrays of the tensor's own device (CuPy's
+    # may_share_memory refuses NumPy scalars and arrays)
+    x = minires.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, device=device)
+    y = x.T @ minires.tensor(np.ones((2, 1)), device=device)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+    layer = minires.nn.Linear(3, 2).to(device)
+    layer(minires.tensor(np.ones((4, 3), np.float32), device=device)).sum().backward()
+    assert layer.weight.grad.device == device
 
 
 def test_repr_shows_values_and_grad_fn() -> None:

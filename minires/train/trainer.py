@@ -53,7 +53,7 @@ VAL_SIZE = 5000  # the paper's 45k/5k split
 
 
 TRAIN_ERROR_WINDOW = 100  # the paper's training error: the mean over the last 100 mini-batches
-READ_EVERY = {"cpu": 1, "cuda": 50}  # iterations between bringing losses to the host (a GPU waits for each read)
+READ_EVERY = {"cpu": 1, "gpu": 50}  # iterations between bringing losses to the host (a GPU waits for each read)
 
 
 class TrainingDiverged(RunError):
@@ -428,7 +428,7 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
 
     status = "finished"
     with _StopFlag() as stop, open(out / METRICS, "a") as metrics_file:
-        read_every = READ_EVERY.get(run.device, 1)
+        read_every = READ_EVERY["gpu" if backend.is_gpu(run.device) else "cpu"]
         for x, y in run.loader.stream(run.iteration, config.iterations):
             run.step(x, y)
             it = run.iteration
