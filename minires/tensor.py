@@ -538,7 +538,10 @@ def _kept_inputs(inputs: Sequence[Tensor], saved: Any) -> tuple[tuple[Any, int],
     kept = []
     for t in inputs:
         xp = backend.get_array_module(t.data)
-        if any(a is t.data or xp.may_share_memory(a, t.data) for a in arrays):
+        # only arrays of the input's own kind can share its memory (CuPy's may_share_memory
+        # takes device arrays only: a NumPy scalar or index array kept beside them is refused)
+        own = [a for a in arrays if isinstance(a, xp.ndarray)]
+        if any(a is t.data or xp.may_share_memory(a, t.data) for a in own):
             kept.append((weakref.ref(t), t._version))
     return tuple(kept)
 

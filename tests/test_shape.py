@@ -76,3 +76,11 @@ def test_bad_shapes_are_reported() -> None:
         minires.cat([minires.ones(2, 3), minires.ones(3, 3)], axis=1)
     with pytest.raises(ValueError, match="stack"):
         minires.stack([minires.ones(2, 3), minires.ones(2, 4)])
+
+
+def test_a_numpy_integer_indexes_a_tensor_on_any_device(device: str) -> None:
+    x = minires.tensor(np.arange(6.0).reshape(3, 2), device=device, requires_grad=True)
+    row = x[np.int64(1)]
+    assert row.device == device and row.numpy().tolist() == [2.0, 3.0]
+    row.sum().backward()
+    assert x.grad.numpy().tolist() == [[0, 0], [1, 1], [0, 0]]

@@ -35,7 +35,7 @@ class Transpose(Function):
     def forward(self, a: Any, axes: tuple[int, ...]) -> Any:
         if sorted(ax % a.ndim for ax in axes) != list(range(a.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {a.ndim} axes")
-        self.saved = tuple(np.argsort([ax % a.ndim for ax in axes]))
+        self.saved = tuple(int(i) for i in np.argsort([ax % a.ndim for ax in axes]))  # Python ints
         return a.transpose(axes)
 
     def backward(self, grad: Any) -> tuple[Any]:
@@ -78,7 +78,7 @@ class Pad(Function):
 class Concatenate(Function):
     def forward(self, *arrays: Any, axis: int = 0) -> Any:
         xp = get_array_module(arrays[0])
-        self.saved = (axis, np.cumsum([a.shape[axis] for a in arrays])[:-1])
+        self.saved = (axis, [int(i) for i in np.cumsum([a.shape[axis] for a in arrays])[:-1]])  # split points
         return xp.concatenate(arrays, axis=axis)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
@@ -145,7 +145,8 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     elif isinstance(index, tuple):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
     for part in index if isinstance(index, tuple) else (index,):
-        if hasattr(part, "shape") and backend.device_of(part) != a.device:
+        # a NumPy scalar is a number, fine on any device (CuPy takes it too); an index array must be on a's
+        if hasattr(part, "shape") and not isinstance(part, np.generic) and backend.device_of(part) != a.device:
             raise RuntimeError(f"getitem: the index is on {backend.device_of(part)} but the tensor is on "
                                f"{a.device}; move the index with .to('{a.device}') first")
     return GetItem.apply(a, index=index)
