@@ -21,7 +21,8 @@ def test_numpy_arrays_are_cpu() -> None:
 def test_device_names() -> None:
     assert backend.check_device(None) == "cpu"
     assert backend.check_device("cpu") == "cpu"
-    with pytest.raises(ValueError, match="expected 'cpu' or 'cuda'"):
+    assert backend.check_device("simcuda") == "simcuda"
+    with pytest.raises(ValueError, match="expected 'cpu', 'cuda' or 'simcuda'"):
         backend.check_device("gpu0")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import minires
 from minires import backend, checkpoint, models, nn, optim
 from minires.nn import functional as F
 from minires.nn.functional import cross_entropy
+from minires.testing import simcuda
 
 
 def one_step(device: str) -> dict[str, np.ndarray]:
@@ -41,61 +41,50 @@ def test_resnet20_training_step_agrees_between_cpu_and_gpu(device: str) -> None:
 
 # ---------------------------------------------------------------- mixed devices, caught on any machine
 #
-# ``FakeGpuArray`` is a NumPy array that minires' backend takes for a CuPy one, so the checks
-# that keep devices apart can be tested without a GPU.  Only the checks: computing on it is
-# not supported.
-
-
-class FakeGpuArray(np.ndarray):
-    def get(self) -> np.ndarray:  # CuPy's device -> host copy
-        return np.asarray(self)
+# Arrays on the simulated GPU (``minires.testing.simcuda``) let the checks that keep devices
+# apart be tested without a GPU.
 
 
 @pytest.fixture
-def on_fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Callable[[object], FakeGpuArray]:
-    fake_cupy = types.SimpleNamespace(
-        ndarray=FakeGpuArray, float64=np.float64,
-        asarray=lambda a, dtype=None: np.array(a, dtype=dtype).view(FakeGpuArray),
-    )
-    monkeypatch.setattr(backend, "_cupy", fake_cupy)
-    return lambda values: np.array(values).view(FakeGpuArray)
+def on_gpu() -> Callable[[object], object]:
+    return lambda values: simcuda.asarray(np.array(values))
 
 
-def test_fake_gpu_arrays_are_seen_as_cuda(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
-    assert backend.device_of(on_fake_gpu([1.0])) == "cuda" and backend.device_of(np.ones(1)) == "cpu"
+def test_simulated_gpu_arrays_are_seen_as_a_gpu(on_gpu: Callable[[object], object]) -> None:
+    assert backend.device_of(on_gpu([1.0])) == "simcuda" and backend.device_of(np.ones(1)) == "cpu"
 
 
-def test_batch_norm_refuses_statistics_on_another_device(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+def test_batch_norm_refuses_statistics_on_another_device(on_gpu: Callable[[object], object]) -> None:
     x = minires.randn(4, 2, 3, 3)
-    with pytest.raises(ValueError, match="running_mean is on cuda but the input is on cpu"):
-        F.batch_norm(x, on_fake_gpu([0.0, 0.0]), np.ones(2), minires.ones(2), minires.zeros(2), training=False)
+    with pytest.raises(ValueError, match="running_mean is on simcuda but the input is on cpu"):
+        F.batch_norm(x, on_gpu([0.0, 0.0]), np.ones(2), minires.ones(2), minires.zeros(2), training=False)
 
 
-def test_indexing_with_an_index_on_another_device_is_refused(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
-    with pytest.raises(RuntimeError, match="the index is on cuda but the tensor is on cpu"):
-        minires.randn(5)[on_fake_gpu([0, 2])]
+def test_indexing_with_an_index_on_another_device_is_refused(on_gpu: Callable[[object], object]) -> None:
+    with pytest.raises(RuntimeError, match="the index is on simcuda but the tensor is on cpu"):
+        minires.randn(5)[on_gpu([0, 2])]
 
 
-def test_backward_refuses_a_gradient_on_another_device(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+def test_backward_refuses_a_gradient_on_another_device(on_gpu: Callable[[object], object]) -> None:
     x = minires.randn(3, requires_grad=True)
     y = x * 2
-    with pytest.raises(RuntimeError, match="gradient is on cuda but the tensor is on cpu"):
-        y.backward(on_fake_gpu(np.ones(3, np.float32)))
+    with pytest.raises(RuntimeError, match="gradient is on simcuda but the tensor is on cpu"):
+        y.backward(on_gpu(np.ones(3, np.float32)))
 
 
-def test_momentum_buffers_follow_a_moved_parameter(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+def test_momentum_buffers_follow_a_moved_parameter() -> None:
     p = minires.randn(3, requires_grad=True)
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     p.grad = minires.ones(3)
     opt.step()  # the buffer is made on the CPU
-    p.data, p.grad = on_fake_gpu(p.data), minires.Tensor(on_fake_gpu(np.ones(3, np.float32)))  # as .to("cuda")
+    p.data, p.grad = simcuda.asarray(p.data), minires.ones(3, device="simcuda")  # as .to("simcuda")
     opt.step()
-    assert isinstance(opt.state[0]["momentum_buffer"], FakeGpuArray)
+    assert backend.device_of(opt.state[0]["momentum_buffer"]) == "simcuda"
 
 
-def test_state_dict_values_on_another_device_are_loaded(on_fake_gpu: Callable[[object], FakeGpuArray]) -> None:
+def test_state_dict_values_on_another_device_are_loaded(on_gpu: Callable[[object], object]) -> None:
     layer = nn.Linear(2, 2)
-    state = {k: on_fake_gpu(np.full(v.shape, 0.5, np.float32)) for k, v in layer.state_dict().items()}
+    state = {k: on_gpu(np.full(v.shape, 0.5, np.float32)) for k, v in layer.state_dict().items()}
     layer.load_state_dict(state)
     assert type(layer.weight.data) is np.ndarray and np.all(layer.weight.data == 0.5)
 

@@ -109,3 +109,48 @@ def test_tiny_convnet_overfits_random_images() -> None:
         opt.step()
     net.eval()
     assert F.accuracy(net(x), y) == 1.0
+
+
+@pytest.mark.parametrize("settings", [dict(momentum=0.9, weight_decay=1e-4), dict(momentum=0.9, nesterov=True),
+                                      dict(momentum=0.5, dampening=0.1, weight_decay=1e-2), dict()])
+def test_flat_update_gives_the_same_bits_as_the_textbook_one(settings: dict) -> None:
+    def trained(flat: bool) -> tuple[list[np.ndarray], dict]:
+        minires.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2))
+        opt = optim.SGD(optim.split_weight_decay(model.named_parameters(), settings.get("weight_decay", 0.0)),
+                        lr=0.1, **{k: v for k, v in settings.items() if k != "weight_decay"})
+        x = minires.tensor(randn(4, 2, 4, 4, dtype=np.float32))
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(x), [0, 1, 1, 0]).backward()
+            if flat:
+                opt.step()
+            else:  # the per-parameter rule, parameter by parameter
+                for key, p in enumerate(opt._params()):
+                    group = next(g for g in opt.param_groups if any(q is p for q in g["params"]))
+                    opt._update_one(p, key, group)
+        return [p.numpy() for p in model.parameters()], opt.state_dict()
+
+    (a, state_a), (b, state_b) = trained(True), trained(False)
+    for pa, pb in zip(a, b):
+        np.testing.assert_array_equal(pa, pb)
+    for key in state_b["state"]:
+        np.testing.assert_array_equal(state_a["state"][key]["momentum_buffer"],
+                                      state_b["state"][key]["momentum_buffer"])
+
+
+def test_flat_arrays_follow_a_reloaded_model_and_optimizer() -> None:
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = minires.tensor(randn(4, 3, dtype=np.float32))
+    model(x).sum().backward()
+    opt.step()  # parameters are now views of one flat array
+    saved_model, saved_opt = model.state_dict(), opt.state_dict()
+    saved_model = {k: v.numpy().copy() for k, v in saved_model.items()}
+    model.load_state_dict({k: np.zeros_like(v) for k, v in saved_model.items()})  # replaces every array
+    opt.load_state_dict(saved_opt)
+    model.weight.grad, model.bias.grad = minires.ones(2, 3), minires.ones(2)
+    opt.step()
+    buf = saved_opt["state"][0]["momentum_buffer"]
+    np.testing.assert_allclose(model.weight.numpy(), -0.1 * (0.9 * buf + 1), rtol=1e-6)
+    assert opt.state[0]["momentum_buffer"] is not None and np.all(model.weight.numpy() != 0)

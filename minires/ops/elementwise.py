@@ -20,6 +20,8 @@ from minires.tensor import Function, Tensor
 class Add(Function):
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a.shape, b.shape)
+        if a.shape == b.shape and a.dtype == b.dtype:  # a residual add: keep the layout (see ReLU)
+            return get_array_module(a).add(a, b, out=get_array_module(a).empty_like(a))
         return a + b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
@@ -166,15 +168,23 @@ def log(a: Tensor) -> Tensor:
 
 
 class ReLU(Function):
-    """max(a, 0).  Keeps its output: in a network the next layer keeps it anyway."""
+    """max(a, 0).  Keeps its output: in a network the next layer keeps it anyway.
+
+    Both directions write into an array laid out as their input (``empty_like``):
+    NumPy would keep a channel-major input channel-major anyway, but CuPy's
+    elementwise results are always C-ordered, and the convolution and batch norm
+    after it would then copy the whole activation back to channel-major.
+    """
 
     def forward(self, a: Any) -> Any:
-        out = get_array_module(a).maximum(a, 0)
+        xp = get_array_module(a)
+        out = xp.maximum(a, 0, out=xp.empty_like(a))
         self.saved = out
         return out
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * (self.saved > 0),)
+        xp = get_array_module(grad)
+        return (xp.multiply(grad, self.saved > 0, out=xp.empty_like(grad)),)
 
 
 class Sigmoid(Function):

@@ -71,21 +71,21 @@ class BatchNormFunction(Function):
         rows = channel_rows(x)  # (C, M)
         count = rows.shape[1]
         if training:
-            mean = rows.sum(axis=1) / count
+            mean = rows.mean(axis=1)
             out = rows - mean[:, None]  # centred; becomes the output below
             var = xp.einsum("ij,ij->i", out, out) / count
             if running_mean is not None:  # update the buffers in place
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 running_var *= 1 - momentum
-                running_var += momentum * var * (count / max(count - 1, 1))
+                running_var += (momentum * count / max(count - 1, 1)) * var  # the unbiased variance
         else:
-            mean, var = running_mean, running_var
-            out = rows - mean.astype(x.dtype)[:, None]
-        inv_std = (1.0 / (var + eps) ** 0.5).astype(x.dtype)
-        out *= (weight * inv_std).astype(x.dtype)[:, None]  # y = γ·x̂ + β, in place
-        out += bias.astype(x.dtype)[:, None]
-        self.saved = (x, mean.astype(x.dtype), inv_std, weight, training)
+            mean, var = running_mean.astype(x.dtype, copy=False), running_var
+            out = rows - mean[:, None]
+        inv_std = ((var + eps) ** -0.5).astype(x.dtype, copy=False)
+        out *= (weight * inv_std)[:, None]  # y = γ·x̂ + β, in place
+        out += bias[:, None]
+        self.saved = (x, mean.astype(x.dtype, copy=False), inv_std, weight, training)
         return from_channel_rows(out, x.shape)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
@@ -98,13 +98,14 @@ class BatchNormFunction(Function):
         grad_weight = xp.einsum("ij,ij->i", g, centred) * inv_std  # Σ g·x̂
         grad_x = None
         if self.needs_grad[0]:
-            scale = (weight * inv_std).astype(x.dtype)  # γ / √(var + eps)
+            scale = weight * inv_std  # γ / √(var + eps)
             grad_x = g * scale[:, None]
             if training:
                 # scale·(g − dβ/m − x̂·dγ/m): the last two terms are made in place in `centred`
-                centred *= (-scale * inv_std * grad_weight / count)[:, None]
-                centred -= (scale * grad_bias / count)[:, None]
-                grad_x += centred
+                per_count = scale / count
+                centred *= (per_count * inv_std * grad_weight)[:, None]
+                centred += (per_count * grad_bias)[:, None]
+                grad_x -= centred
             grad_x = from_channel_rows(grad_x, x.shape)
         return grad_x, grad_weight, grad_bias
 

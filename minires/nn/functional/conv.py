@@ -308,18 +308,35 @@ def weight_gradient(x: Any, grad: Any, weight_shape: tuple[int, ...], geometry: 
     matrices.  With shifted columns, g is first placed on the padded grid
     with zeros at the junk positions, so they add nothing.
     """
-    xp = get_array_module(x)
     f = weight_shape[0]
     columns = columns_of(x.transpose(1, 0, 2, 3), geometry, "x")
     gc = grad.transpose(1, 0, 2, 3)  # (F, N, OH, OW)
 
     def accumulate(starts: Sequence[int]) -> Any:  # the sum over some chunks, on one core
-        grad_w = xp.zeros((weight_shape[1] * weight_shape[2] * weight_shape[3], f), dtype=x.dtype)
+        grad_w = None
         for start, stop, cols in columns.chunks(starts):
-            grad_w += cols @ columns.on_grid(gc, start, stop, "grad").T
+            grad_w = _plus(grad_w, cols @ columns.on_grid(gc, start, stop, "grad").T)
         return grad_w
 
-    return sum(parallel.run(accumulate, columns.starts)).T.reshape(weight_shape)
+    rows = weight_shape[1] * weight_shape[2] * weight_shape[3]
+    return _total(parallel.run(accumulate, columns.starts), (rows, f), x).T.reshape(weight_shape)
+
+
+def _plus(total: Any, part: Any) -> Any:
+    """``total + part``, in place from the second part on (the first product is a new array)."""
+    if total is None:
+        return part
+    total += part
+    return total
+
+
+def _total(shares: list[Any], shape: tuple[int, ...], like: Any) -> Any:
+    """The sum of the cores' partial sums (None: a core had no chunk); zeros of ``shape`` if none had."""
+    total = None
+    for share in shares:
+        if share is not None:
+            total = share if total is None else total + share
+    return get_array_module(like).zeros(shape, dtype=like.dtype) if total is None else total
 
 
 def input_and_weight_gradients(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry,
@@ -355,21 +372,20 @@ def input_and_weight_gradients(grad: Any, weight: Any, x_shape: tuple[int, ...],
 
     def fill(starts: Sequence[int]) -> Any:  # dx of some chunks and their part of dW, on one core
         products = workspace().get("products", (c * columns.chunk * columns.positions,), grad)
-        grad_w = None
-        if x is not None:
-            xc = x.transpose(1, 0, 2, 3)
-            grad_w = xp.zeros((f * kh * kw, c), dtype=grad.dtype)  # rows (f, i', j'): flipped offsets
+        grad_w = None  # rows (f, i', j'): flipped offsets
+        xc = None if x is None else x.transpose(1, 0, 2, 3)
         for start, stop, cols in columns.chunks(starts):
             part = xp.matmul(flipped, cols, out=products[: c * cols.shape[1]].reshape(c, -1))
             dx[:, start:stop] = columns.valid(part)  # these columns' real positions are x's pixels
-            if x is not None:
-                grad_w += cols @ columns.on_grid(xc, start, stop, "x").T
+            if xc is not None:
+                grad_w = _plus(grad_w, cols @ columns.on_grid(xc, start, stop, "x").T)
         return grad_w
 
     shares = parallel.run(fill, columns.starts)
     grad_w = None
     if x is not None:
-        grad_w = xp.ascontiguousarray(sum(shares).reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
+        total = _total(shares, (f * kh * kw, c), grad)
+        grad_w = xp.ascontiguousarray(total.reshape(f, kh, kw, c)[:, ::-1, ::-1].transpose(0, 3, 1, 2))
     return dx.transpose(1, 0, 2, 3), grad_w
 
 
