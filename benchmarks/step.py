@@ -2,6 +2,7 @@
 
     python -m benchmarks.step minires resnet20 --batch 128 --steps 10
     python -m benchmarks.step torch resnet20 --device cuda
+    python -m benchmarks.step minires resnet20 --device simcuda   # kernel launches and host waits per step
 
 Training: forward + backward + SGD (momentum 0.9, weight decay 1e-4) on random
 CIFAR-shaped data; throughput is the median over ``--steps`` steps after
@@ -12,6 +13,11 @@ Peak memory is this process's peak resident set size on the
 CPU; on a GPU, the most device memory held (CuPy's memory pool, PyTorch's
 ``max_memory_reserved``).  On a GPU every clock read waits for the device first,
 so a step's time includes all the work it queued.
+
+On the simulated GPU (``--device simcuda``, see ``minires.testing.simcuda``)
+times mean nothing; instead it counts what one training step and one
+evaluation batch would ask of a real GPU: kernel launches, host waits and
+host-to-device copies, with host waits refused inside the training step.
 """
 
 from __future__ import annotations
@@ -62,7 +68,8 @@ def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warm
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     rng = np.random.default_rng(0)
     x = minires.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32), device=device)
-    y = backend.to_device(rng.integers(0, 10, batch), device)
+    labels = rng.integers(0, 10, batch)  # checked here, on the host, as the trainer checks them when it reads data
+    y = backend.to_device(labels, device)
     sync, peak_mib = lambda: None, peak_rss_mib
     if device == "cuda":
         cupy = backend.cupy_module()
@@ -70,10 +77,13 @@ def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warm
         peak_mib = lambda: cupy.get_default_memory_pool().total_bytes() / 2**20  # noqa: E731
     def step() -> None:
         opt.zero_grad()
-        cross_entropy(model(x), y).backward()
+        cross_entropy(model(x), y, check_labels=False).backward()  # no wait for the device to check labels
         opt.step()
 
     result: dict = {"device": device}
+    if device == "simcuda":
+        result.update(simulated_counts(model, step, infer_batch, rng))
+        return result
     if train:
         result["train_img_s"] = batch / median_seconds(step, steps, warmup, sync)
         result["train_peak_mib"] = peak_mib()
@@ -87,6 +97,27 @@ def minires_step(model_name: str, batch: int, infer_batch: int, steps: int, warm
             result["infer_fused_img_s"] = infer_batch / median_seconds(lambda: fused(xi), max(3, steps // 2),
                                                                        warmup, sync)
     return result
+
+
+def simulated_counts(model: object, step: object, eval_batch: int, rng: np.random.Generator) -> dict:
+    """Launches, host waits and copies of one training step and one evaluation batch on ``simcuda``."""
+    import minires
+    from minires.nn.functional import count_errors, cross_entropy
+    from minires.testing import simcuda
+
+    step()  # the first step makes the momentum buffers and the flat parameter arrays
+    with simcuda.counting() as train, simcuda.no_host_waits():
+        step()  # type: ignore[operator]
+    x = minires.tensor(rng.standard_normal((eval_batch, 3, 32, 32), dtype=np.float32), device="simcuda")
+    y = simcuda.asarray(rng.integers(0, 10, eval_batch))
+    model.eval()  # type: ignore[attr-defined]
+    with minires.no_grad(), simcuda.counting() as evaluation, simcuda.no_host_waits():
+        logits = model(x)  # type: ignore[operator]
+        cross_entropy(logits, y, reduction="sum", check_labels=False), count_errors(logits, y)
+    model.train()  # type: ignore[attr-defined]
+    return {"train_launches": train.launches, "train_host_waits": train.host_waits, "train_copies": train.copies,
+            "eval_batch": eval_batch, "eval_launches": evaluation.launches,
+            "eval_host_waits": evaluation.host_waits, "eval_copies": evaluation.copies}
 
 
 def torch_step(model_name: str, batch: int, infer_batch: int, steps: int, warmup: int, train: bool,
@@ -136,7 +167,7 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--no-train", action="store_true")
     p.add_argument("--no-infer", action="store_true")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--device", choices=["cpu", "cuda", "simcuda"], default="cpu")
     a = p.parse_args()
     args = (a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer, a.device)
     out = minires_step(*args) if a.framework == "minires" else torch_step(*args)

@@ -132,7 +132,7 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                    help="cifar10 (default), cifar100 (100 fine labels) or cifar100-coarse (20 superclasses)")
     p.add_argument("--data", help="CIFAR-10 folder or archive, or 'sample' for the embedded sample "
                     "(default: $MINIRES_DATA, then ~/.cache/minires)")
-    p.add_argument("--device", help="cpu (default) or cuda")
+    p.add_argument("--device", help="cpu (default), cuda, or simcuda (a GPU simulated on the CPU, for tests)")
     p.add_argument("--seed", type=int)
     p.add_argument("--schedule-scale", type=float, help="shrink the whole schedule, e.g. 0.01 = 640 iterations")
     p.add_argument("--iterations", type=int, help="total iterations (before scaling)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -219,3 +220,95 @@ def test_evaluation_responses_and_the_cli_on_the_device(device: str, tmp_path: P
     assert "test error" in capsys.readouterr().out
     assert main(["responses", str(run), "--out", str(tmp_path / "fig7"), "--limit", "50", "--device", device]) == 0
     assert (tmp_path / "fig7" / "responses.json").exists()
+
+
+# ---------------------------------------------------------------- end to end on the simulated GPU, bit for bit
+#
+# simcuda computes with NumPy, so a run on it must give exactly the CPU's numbers once the CPU
+# convolves the way a GPU does: the whole batch as one chunk.
+
+
+@pytest.fixture
+def gpu_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    from minires.nn.functional import workspace
+
+    monkeypatch.setattr(workspace, "CHUNK_FLOATS", 1 << 40)
+
+
+def _train_args(run: Path, device: str, *extra: str) -> list[str]:
+    return ["train", "--model", "resnet8", "--data", "sample", "--device", device, "--out", str(run),
+            "--batch-size", "8", "--iterations", "200", "--milestones", "120", "--eval-every", "100",
+            "--checkpoint-every", "50", "--eval-subset", "100", *extra]
+
+
+def _same_checkpoints(a: Path, b: Path) -> None:
+    sa, sb = (checkpoint.load(p / "checkpoint.npz") for p in (a, b))
+    for name in sa["model"]:
+        np.testing.assert_array_equal(sa["model"][name], sb["model"][name], err_msg=name)
+
+
+@pytest.mark.slow
+def test_training_pause_resume_eval_and_responses_on_simcuda_are_bitwise_the_cpus(
+        tmp_path: Path, gpu_chunking: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.cli import main
+
+    assert main(_train_args(tmp_path / "cpu", "cpu")) == 0
+    assert main(_train_args(tmp_path / "gpu", "simcuda", "--time-limit", "0")) == 0  # paused at once
+    assert main(_train_args(tmp_path / "gpu", "simcuda", "--resume")) == 0
+    _same_checkpoints(tmp_path / "cpu", tmp_path / "gpu")
+    rows = [[json.loads(line) for line in (tmp_path / r / "metrics.jsonl").read_text().splitlines()]
+            for r in ("cpu", "gpu")]
+    assert [r["test_error"] for r in rows[0]] == [r["test_error"] for r in rows[1]]
+    assert [r["train_loss"] for r in rows[0]] == [r["train_loss"] for r in rows[1]]
+    capsys.readouterr()
+    for device in ("cpu", "simcuda"):
+        assert main(["eval", str(tmp_path / "cpu"), "--device", device]) == 0
+    cpu_eval, gpu_eval = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert cpu_eval == gpu_eval and "test error" in cpu_eval
+    for device in ("cpu", "simcuda"):
+        for mode in ("eval", "batch"):
+            assert main(["responses", str(tmp_path / "cpu"), "--out", str(tmp_path / f"fig7-{device}-{mode}"),
+                         "--limit", "40", "--device", device, "--bn-mode", mode]) == 0
+    for mode in ("eval", "batch"):
+        cpu, gpu = (json.loads((tmp_path / f"fig7-{d}-{mode}" / "responses.json").read_text())
+                    for d in ("cpu", "simcuda"))
+        assert cpu == gpu
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_training_steps_wait_for_the_device_only_where_documented(tmp_path: Path, gpu_chunking: None,
+                                                                  precision: str) -> None:
+    from minires.train import TrainConfig, train
+    from minires.train.trainer import READ_EVERY
+
+    def cfg(device: str) -> TrainConfig:
+        return TrainConfig(model="resnet8", data="sample", device=device, out=str(tmp_path / device), batch_size=4,
+                           iterations=READ_EVERY["gpu"], milestones=[40], eval_every=1000, checkpoint_every=1000,
+                           eval_subset=20, precision=precision)
+
+    quiet = open(os.devnull, "w")
+    train(cfg("cpu"), stream=quiet)
+    with simcuda.counting() as seen:
+        train(cfg("simcuda"), stream=quiet)
+    _same_checkpoints(tmp_path / "cpu", tmp_path / "simcuda")
+    saved = checkpoint.load(tmp_path / "simcuda" / "checkpoint.npz")
+    arrays = len(saved["model"])  # each copied to the host once (a finished run keeps no momentum)
+    # fp32: one read of the 50 steps' losses, two numbers of the evaluation, the checkpoint's arrays, and
+    # nothing in the steps; fp16: GradScaler also checks each step's gradients for overflow on the host
+    # (as PyTorch's GradScaler does)
+    steps = READ_EVERY["gpu"]
+    assert seen.host_waits == 1 + 2 + arrays + (steps if precision == "fp16" else 0), seen
+
+
+def test_a_training_step_on_simcuda_never_waits_for_the_device(tmp_path: Path) -> None:
+    from minires.train import TrainConfig
+    from minires.train.trainer import Run
+
+    config = TrainConfig(model="resnet8", data="sample", device="simcuda", out=str(tmp_path / "r"), batch_size=4,
+                         iterations=3, milestones=[2], eval_subset=20)
+    run = Run.start(config.scaled(), tmp_path / "r", "simcuda", None)
+    for x, y in run.loader.stream(0, 3):
+        with simcuda.no_host_waits():
+            run.step(x, y)
+    run.read()
+    assert len(run.recent_losses) == 3

@@ -52,7 +52,9 @@ class _Moments:
             r = r.astype(np.float64)  # on a GPU only the (C,) sums ever come back to the host
             self.count[i] += r.shape[0] * r.shape[2] * r.shape[3]
             self.sums[i] = self.sums[i] + r.sum(axis=(0, 2, 3))
-            self.squares[i] = self.squares[i] + (r * r).sum(axis=(0, 2, 3))
+            # squared into r's own layout: a C-ordered copy (CuPy's r * r) would be summed in another order
+            xp = backend.get_array_module(r)
+            self.squares[i] = self.squares[i] + xp.multiply(r, r, out=xp.empty_like(r)).sum(axis=(0, 2, 3))
 
     def stds(self, per_channel: bool) -> list[float]:
         out = []

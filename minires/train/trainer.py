@@ -114,7 +114,11 @@ def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: 
     with no_grad():
         for x, y in batches_in_order(images, labels, batch_size, device):
             logits = model(Tensor(x))
-            loss_sum = loss_sum + cross_entropy(logits, y, reduction="sum").data
+            classes = logits.shape[1]
+            if done == 0 and (labels.min() < 0 or labels.max() >= classes):  # all at once, on the host
+                raise ValueError(f"evaluate: labels must lie in [0, {classes - 1}], got "
+                                 f"{labels.min()}..{labels.max()}")
+            loss_sum = loss_sum + cross_entropy(logits, y, reduction="sum", check_labels=False).data
             wrong = wrong + count_errors(logits, y)
             done += len(y)
             if progress is not None:
@@ -392,7 +396,8 @@ class Run:
         norm = self.splits.normalizer
         state = {
             "config": self.config.to_dict(), "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+            "optimizer": None if finished else self.optimizer.state_dict(),  # (final weights keep no momentum)
+            "schedule": self.schedule.state_dict(),
             "rng": minires.get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
             "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
             "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
