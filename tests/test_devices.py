@@ -312,3 +312,78 @@ def test_a_training_step_on_simcuda_never_waits_for_the_device(tmp_path: Path) -
             run.step(x, y)
     run.read()
     assert len(run.recent_losses) == 3
+
+
+# ---------------------------------------------------------------- the rest of the GPU path, on every device
+
+
+def _same(ours: np.ndarray, cpu: np.ndarray, device: str, name: str) -> None:
+    if device == "cuda":  # other kernels, other rounding
+        np.testing.assert_allclose(ours, cpu, rtol=1e-3, atol=1e-4, err_msg=name)
+    else:  # the CPU itself, or simcuda: the same NumPy underneath
+        np.testing.assert_array_equal(ours, cpu, err_msg=name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kwargs, size", [("resnet50_cifar", {}, 32), ("resnet8", {"shortcut": "B"}, 32),
+                                                ("resnet8", {"shortcut": "C"}, 32), ("resnet50d", {}, 64)])
+def test_bottlenecks_and_shortcut_options_on_the_device(device: str, gpu_chunking: None, name: str,
+                                                        kwargs: dict, size: int) -> None:
+    def one_step(on: str) -> dict[str, np.ndarray]:
+        minires.manual_seed(0)
+        model = models.get(name, **kwargs).to(on)
+        x = minires.tensor(np.random.default_rng(4).standard_normal((2, 3, size, size)).astype(np.float32), device=on)
+        loss = cross_entropy(model(x), [1, 3])
+        loss.backward()
+        return {"loss": loss.numpy(), **{n: p.grad.numpy() for n, p in model.named_parameters()}}
+
+    cpu, ours = one_step("cpu"), one_step(device)
+    for key in cpu:
+        _same(ours[key], cpu[key], device, key)
+
+
+def test_accuracy_and_error_count_on_the_device(device: str) -> None:
+    logits = np.random.default_rng(5).standard_normal((20, 10)).astype(np.float32)
+    labels = np.arange(20) % 10
+    on = minires.tensor(logits, device=device)
+    assert F.accuracy(on, backend.to_device(labels, device)) == F.accuracy(minires.tensor(logits), labels)
+    wrong = F.count_errors(on, backend.to_device(labels, device))
+    assert backend.device_of(wrong) == device and int(wrong) == int(F.count_errors(minires.tensor(logits), labels))
+
+
+def test_a_nan_loss_stops_the_run_in_the_read_window_on_the_device(device: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from minires.train import TrainConfig, TrainingDiverged, train, trainer
+
+    calls = {"n": 0}
+    real = trainer.cross_entropy
+
+    def poisoned(logits, labels, reduction="mean", **kw):  # noqa: ANN001, ANN003, ANN202
+        calls["n"] += 1
+        loss = real(logits, labels, reduction, **kw)
+        return loss * float("nan") if calls["n"] == 7 else loss
+
+    monkeypatch.setattr(trainer, "cross_entropy", poisoned)
+    cfg = TrainConfig(model="resnet8", data="sample", device=device, out=str(tmp_path / "run"), batch_size=4,
+                      iterations=60, milestones=[40], eval_every=1000, checkpoint_every=5, eval_subset=20)
+    # on a GPU the losses are read every 50 steps, so the NaN of step 7 is found at step 50 at the latest
+    with pytest.raises(TrainingDiverged, match="became nan at iteration 7"):
+        train(cfg, stream=open(os.devnull, "w"))
+    state = checkpoint.load(tmp_path / "run" / "checkpoint.npz")
+    assert state["iteration"] == 5 and all(np.all(np.isfinite(v)) for v in state["model"].values())
+
+
+def test_warm_up_reads_each_training_error_on_the_device(device: str, tmp_path: Path, gpu_chunking: None) -> None:
+    from minires.train import TrainConfig, train
+
+    def run(on: str, folder: str) -> list[dict]:
+        cfg = TrainConfig(model="resnet8", data="sample", device=on, out=str(tmp_path / folder), batch_size=4,
+                          iterations=6, milestones=[5], eval_every=3, checkpoint_every=3, eval_subset=20,
+                          warmup=True, warmup_iterations=4, warmup_until_error=0.01)  # warm up the whole 4 steps
+        train(cfg, stream=open(os.devnull, "w"))
+        return [json.loads(line) for line in (tmp_path / folder / "metrics.jsonl").read_text().splitlines()]
+
+    cpu, ours = run("cpu", "cpu"), run(device, "ours")
+    assert [r["lr"] for r in ours] == [r["lr"] for r in cpu] == pytest.approx([0.01, 0.01])  # warm-up at 3; ÷10 at 6
+    if device != "cuda":
+        assert [r["train_loss"] for r in ours] == [r["train_loss"] for r in cpu]
