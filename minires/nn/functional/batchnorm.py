@@ -82,7 +82,7 @@ class BatchNormFunction(Function):
         else:
             mean, var = running_mean.astype(x.dtype, copy=False), running_var
             out = rows - mean[:, None]
-        inv_std = ((var + eps) ** -0.5).astype(x.dtype, copy=False)
+        inv_std = (1.0 / (var + eps) ** 0.5).astype(x.dtype, copy=False)
         out *= (weight * inv_std)[:, None]  # y = γ·x̂ + β, in place
         out += bias[:, None]
         self.saved = (x, mean.astype(x.dtype, copy=False), inv_std, weight, training)
