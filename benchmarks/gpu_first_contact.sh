@@ -73,9 +73,11 @@ for i in range(2):
 EOF
 RUNPATH="$PYTHONPATH"
 
-phase "train: ResNet-20, embedded sample, 300 iterations; whole run vs paused twice and resumed"
+phase "train: ResNet-20, embedded sample, 300 iterations (simcuda: ResNet-8, 90); whole run vs paused twice and resumed"
 R=/tmp/mr-runs; rm -rf "$R"
 A="--model resnet20 --data sample --device $DEVICE --iterations 300 --milestones 150 225 --eval-every 100 --checkpoint-every 100"
+# on the simulated device (NumPy speed) a shorter run with the same pauses
+[ "$DEVICE" = simcuda ] && A="--model resnet8 --data sample --device simcuda --batch-size 16 --iterations 90 --milestones 45 70 --eval-every 30 --checkpoint-every 30 --eval-subset 300"
 PYTHONPATH=$RUNPATH timeout "$(cap 120)" $PY -m minires train $A --out $R/whole
 PYTHONPATH=$RUNPATH timeout "$(cap 60)" $PY -m minires train $A --out $R/paused --time-limit 0
 PYTHONPATH=$RUNPATH timeout "$(cap 60)" $PY -m minires train $A --out $R/paused --resume --time-limit 3
