@@ -12,7 +12,7 @@ import pytest
 from minires.errors import InputError
 from minires.teaching import CHECKS, check, grade, make_student, student_source
 from minires.teaching.__main__ import main
-from minires.teaching.handout import grades_csv
+from minires.teaching.grading import grades_csv
 
 EXERCISES = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
 
@@ -86,3 +86,89 @@ def test_malformed_markers_and_empty_folders_are_refused(tmp_path: Path) -> None
         make_student(tmp_path, tmp_path / "out")
     with pytest.raises(InputError, match="one folder per student"):
         grade(tmp_path)
+
+
+# ---------------------------------------------------------------- grading a class: isolation and limits
+
+
+def _submission(folder: Path, name: str, extra: str = "", solution: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (EXERCISES / f"{name}.py").read_text()
+    file = folder / f"{name}.py"
+    file.write_text((text if solution else student_source(text)) + extra)
+    return file
+
+
+@pytest.mark.parametrize("extra, verdict", [
+    ("\nimport time\ntime.sleep(3600)\n", "took longer than 3 s"),
+    ("\nexit()\n", "exited (exit() or sys.exit())"),
+    ("\nimport os\nos.abort()\n", "was killed by signal"),
+    ("\nwhile True:\n    print('x' * 10000)\n", "took longer than 3 s"),
+])
+def test_a_hang_an_exit_a_crash_or_a_flood_costs_only_that_exercise(tmp_path: Path, extra: str,
+                                                                     verdict: str) -> None:
+    from minires.teaching import check_isolated
+
+    report = check_isolated(_submission(tmp_path, "ex6_sgd", extra), timeout=3)
+    assert not report.passed and verdict in report.problems[0], str(report)
+    assert check_isolated(_submission(tmp_path / "ok", "ex6_sgd"), timeout=60).passed
+
+
+def test_a_patched_numpy_fails_its_own_exercise_and_reaches_no_other(tmp_path: Path) -> None:
+    patch = "\nimport numpy as np\nnp.abs = lambda x, *a, **k: x * 0\n"
+    wrong = "\n_real = sgd_step\ndef sgd_step(*args, **kw):\n    p, b = _real(*args, **kw)\n    return p + 1, b\n"
+    _submission(tmp_path / "a-patcher", "ex6_sgd", wrong + patch)
+    _submission(tmp_path / "b-wrong", "ex6_sgd", wrong)
+    results = grade(tmp_path)
+    patcher, other = results["a-patcher"]["ex6_sgd"], results["b-wrong"]["ex6_sgd"]
+    assert not patcher.passed and "replaces NumPy's abs" in patcher.problems[0]
+    assert not other.passed and "off by" in other.problems[0]
+
+
+def test_the_reference_imported_or_inputs_changed_in_place_do_not_pass(tmp_path: Path) -> None:
+    (tmp_path / "ex2_im2col.py").write_text("from minires.nn.functional import im2col, col2im\n")
+    report = check(tmp_path / "ex2_im2col.py")
+    assert not report.passed and "im2col is minires's own" in report.problems[0]
+    in_place = ("def sgd_step(param, grad, buf, lr, momentum=0.9, weight_decay=1e-4):\n"
+                "    grad += weight_decay * param\n"
+                "    buf = grad.copy() if buf is None else momentum * buf + grad\n"
+                "    return param - lr * buf, buf\n")
+    (tmp_path / "ex6_sgd.py").write_text(in_place)
+    report = check(tmp_path / "ex6_sgd.py")
+    assert not report.passed and "changed its input grad in place" in report.problems[0]
+
+
+def test_rows_print_as_students_finish_and_the_csv_grows_with_them(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.teaching import grading
+
+    for student in ("ada", "bob"):
+        _submission(tmp_path / "subs" / student, "ex6_sgd", solution=student == "ada")
+    seen: list[str] = []
+    real = grading.grade
+
+    def watching(*args, on_student, **kw):  # noqa: ANN001, ANN003, ANN202
+        def show(student, reports):  # noqa: ANN001, ANN202
+            on_student(student, reports)
+            seen.append((tmp_path / "g.csv").read_text())  # what a grading killed now would have kept
+        return real(*args, on_student=show, **kw)
+
+    grading_main = __import__("minires.teaching.__main__", fromlist=["main"])
+    original = grading_main.grade
+    grading_main.grade = watching
+    try:
+        assert main(["grade", str(tmp_path / "subs"), "--csv", str(tmp_path / "g.csv"), "--jobs", "2"]) == 0
+    finally:
+        grading_main.grade = original
+    assert [text.count("\n") for text in seen] == [2, 3]  # header + ada, then + bob
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("student,") and printed[1].startswith("ada,") and printed[2].startswith("bob,")
+
+
+def test_every_exercise_names_what_the_student_writes() -> None:
+    from minires.teaching.checks import ANSWERS
+
+    assert set(ANSWERS) == set(CHECKS)
+    for name, answers in ANSWERS.items():
+        text = (EXERCISES / f"{name}.py").read_text()
+        assert all(f"def {a}(" in text or f"class {a}(" in text for a in answers), name

@@ -8,19 +8,26 @@ use them too).  This package
   compares values and gradients and says *which* one is wrong, its shape, and by how much;
 * makes the student versions (``make_student``): every solution block becomes
   ``raise NotImplementedError("your code here")``;
-* grades a folder of submissions (``grade``): one sub-folder per student.
+* grades a folder of submissions (``grade``): one sub-folder per student, every check in
+  its own process with a time and a memory limit (``grading.py``), so a submission that
+  hangs, crashes, exits or patches NumPy costs only its own exercise.
 
 From the command line::
 
     python -m minires.teaching check notebooks/exercises/ex4_batchnorm_backward.py
     python -m minires.teaching student notebooks/exercises handout/      # the files to hand out
     python -m minires.teaching grade submissions/ --csv grades.csv       # submissions/<student>/ex*.py
+    python -m minires.teaching grade submissions/ --timeout 60 --jobs 4  # limits and parallel checks
 
-Grading runs the students' code on your machine: use a container or a throw-away account
-for submissions you do not trust.
+Grading runs the students' code on your machine, each file in a process of its own: that
+stops accidents (an endless loop, ``exit()``, a patched NumPy) from reaching other students,
+not a determined attacker.  Use a container or a throw-away account for submissions you do
+not trust.
 """
 
 from minires.teaching.checks import CHECKS, Report, check, check_module
-from minires.teaching.handout import grade, make_student, student_source
+from minires.teaching.grading import check_isolated, grade, grades_csv
+from minires.teaching.handout import make_student, student_source
 
-__all__ = ["CHECKS", "Report", "check", "check_module", "make_student", "student_source", "grade"]
+__all__ = ["CHECKS", "Report", "check", "check_module", "check_isolated", "make_student", "student_source", "grade",
+           "grades_csv"]

@@ -10,7 +10,8 @@ from pathlib import Path
 from minires.checkpoint import atomic_write_bytes
 from minires.errors import MiniresError
 from minires.teaching.checks import check
-from minires.teaching.handout import grade, grades_csv, make_student
+from minires.teaching.grading import MEMORY_MB, TIMEOUT, grade, grades_csv
+from minires.teaching.handout import make_student
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,9 +22,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = sub.add_parser("student", help="write the student versions (solutions blanked)")
     s.add_argument("source", help="folder of exercise files with solutions")
     s.add_argument("out", help="folder for the student versions")
-    g = sub.add_parser("grade", help="check every student's files: SUBMISSIONS/<student>/ex*.py")
+    g = sub.add_parser("grade", help="check every student's files: SUBMISSIONS/<student>/ex*.py, each check in "
+                                     "its own process with a time and memory limit; a row per student as it finishes")
     g.add_argument("submissions")
-    g.add_argument("--csv", help="also write the grades here")
+    g.add_argument("--csv", help="also write the grades here (rewritten after every student)")
+    g.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per exercise (default {TIMEOUT:g})")
+    g.add_argument("--memory-mb", type=int, default=MEMORY_MB,
+                   help=f"memory per check where the OS allows a limit (default {MEMORY_MB})")
+    g.add_argument("--jobs", type=int, help="checks at once (default: the CPU count)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -34,11 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = make_student(args.source, args.out)
             print(f"wrote {len(written)} student files into {args.out}")
             return 0
-        results = grade(args.submissions)
-        table = grades_csv(results)
-        print(table, end="")
-        if args.csv:
-            atomic_write_bytes(Path(args.csv), table.encode())
+        graded: dict = {}
+
+        def show(student: str, reports: dict) -> None:  # print the row, and rewrite the CSV with it
+            graded[student] = reports
+            table = grades_csv(graded)
+            lines = table.splitlines(keepends=True)
+            print("".join(lines if len(graded) == 1 else lines[-1:]), end="", flush=True)
+            if args.csv:
+                atomic_write_bytes(Path(args.csv), table.encode())
+
+        grade(args.submissions, timeout=args.timeout, memory_mb=args.memory_mb, jobs=args.jobs, on_student=show)
         return 0
     except (MiniresError, OSError) as err:
         print(f"python -m minires.teaching {args.command}: error: {' '.join(str(err).split())}", file=sys.stderr)

@@ -24,6 +24,23 @@ from minires.nn import functional as F
 
 TOLERANCE = 1e-6  # relative, on float64 values
 
+# What each exercise asks the student to write: these must be the student's own, not minires's
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "ex1_custom_function": ("Softplus",), "ex2_im2col": ("im2col", "col2im"), "ex3_conv_backward": ("conv2d_backward",),
+    "ex4_batchnorm_backward": ("batch_norm_backward",), "ex5_basic_block": ("BasicBlock",), "ex6_sgd": ("sgd_step",),
+    "ex7_lr_schedule": ("learning_rate",), "ex8_winograd": ("winograd_1d", "winograd_tile", "winograd_conv2d"),
+    "ex9_layer_responses": ("response_stds", "ranked"),
+}
+_NUMPY = dict(vars(np))  # NumPy's namespace as the checks found it, before any student's code ran
+
+
+def _restore_numpy() -> list[str]:
+    """Put back every NumPy name a student's code replaced (the checks compare with NumPy); those names."""
+    changed = sorted(k for k, v in _NUMPY.items() if vars(np).get(k) is not v)
+    for name in changed:
+        setattr(np, name, _NUMPY[name])
+    return changed
+
 
 @dataclass
 class Report:
@@ -148,7 +165,12 @@ def check_sgd(mod: ModuleType, problems: list[str]) -> None:
         grad = rng.standard_normal(5)
         p.grad = minires.tensor(grad)
         opt.step()
+        given = [a.copy() if a is not None else None for a in (param, grad, buf)]
         got = mod.sgd_step(param, grad, buf, 0.1, 0.9, 1e-2)
+        for label, before, after in zip(("param", "grad", "buf"), given, (param, grad, buf)):
+            if before is not None and not np.array_equal(before, after):
+                problems.append(f"sgd_step changed its input {label} in place; return new arrays instead")
+                return
         if not isinstance(got, tuple) or len(got) != 2:
             problems.append("sgd_step should return (new_param, new_buf)")
             return
@@ -293,6 +315,12 @@ CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
 def check_module(name: str, module: ModuleType) -> Report:
     """Run exercise ``name``'s check on an imported module."""
     report = Report(name)
+    borrowed = [f"{answer} is minires's own ({obj.__module__}), not written here" for answer in ANSWERS.get(name, ())
+                if (obj := getattr(module, answer, None)) is not None
+                and str(getattr(obj, "__module__", "")).startswith("minires")]
+    if borrowed:
+        report.problems.extend(borrowed)
+        return report
     try:
         CHECKS[name](module, report.problems)
     except NotImplementedError:
@@ -300,6 +328,9 @@ def check_module(name: str, module: ModuleType) -> Report:
     except Exception as err:  # the student's code failed: say where, briefly
         last = traceback.extract_tb(err.__traceback__)[-1]
         report.problems.append(f"raised {type(err).__name__}: {err} (at {Path(last.filename).name}:{last.lineno})")
+    patched = _restore_numpy()
+    if patched:
+        report.problems.insert(0, f"the code replaces NumPy's {', '.join(patched)}: exercises must not change NumPy")
     return report
 
 
@@ -317,4 +348,8 @@ def check(path: str | Path) -> Report:
         return Report(name, [f"the file does not import: {type(err).__name__}: {err}"])
     finally:
         sys.modules.pop(spec.name, None)  # type: ignore[union-attr]
-    return check_module(name, module)
+    patched = _restore_numpy()  # before the check runs: it compares with NumPy
+    report = check_module(name, module)
+    if patched:
+        report.problems.insert(0, f"the file replaces NumPy's {', '.join(patched)}: exercises must not change NumPy")
+    return report
