@@ -172,3 +172,28 @@ def test_every_exercise_names_what_the_student_writes() -> None:
     for name, answers in ANSWERS.items():
         text = (EXERCISES / f"{name}.py").read_text()
         assert all(f"def {a}(" in text or f"class {a}(" in text for a in answers), name
+
+
+@pytest.mark.parametrize(("name", "edits", "cause"), [
+    ("ex2_im2col", [("cols = np.empty((c, k, k, n, oh, ow)", "cols = np.empty((k, k, c, n, oh, ow)"),
+                    ("cols[:, i, j] = window", "cols[i, j] = window")],
+     "rows must be ordered (channel, i, j)"),
+    ("ex2_im2col", [("stride * ow : stride] += slabs", "stride * ow : stride] = slabs")],
+     "must be added (+=), not overwritten"),
+    ("ex4_batchnorm_backward", [("grad_out - grad_beta.reshape(1, -1, 1, 1) / m - x_hat", "grad_out - x_hat")],
+     "the term with the mean of grad_out"),
+    ("ex4_batchnorm_backward", [("- x_hat * grad_gamma.reshape(1, -1, 1, 1) / m", "")], "the term through the batch"),
+    ("ex6_sgd", [("g = grad + weight_decay * param", "g = grad"),
+                 ("return param - lr * new_buf, new_buf",
+                  "return param - lr * (new_buf + weight_decay * param), new_buf")],
+     "weight decay belongs inside the momentum buffer"),
+    ("ex6_sgd", [("g = grad + weight_decay * param", "g = grad")], "the weight decay term λ·p is missing"),
+])
+def test_a_usual_mistake_is_named_by_its_signature(name: str, edits: list, cause: str, tmp_path: Path) -> None:
+    source = (EXERCISES / f"{name}.py").read_text()
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    (tmp_path / f"{name}.py").write_text(source)
+    report = check(tmp_path / f"{name}.py")
+    assert not report.passed and any(p.startswith("likely cause:") and cause in p for p in report.problems), str(report)

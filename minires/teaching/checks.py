@@ -77,6 +77,18 @@ def compare(name: str, got: Any, expected: np.ndarray, problems: list[str]) -> N
                         f"{tuple(int(i) for i in worst)}: got {got[worst]:.6g}, expected {expected[worst]:.6g}")
 
 
+def _close(a: Any, b: np.ndarray) -> bool:
+    """Whether ``a`` is an array equal to ``b`` within the checks' tolerance."""
+    a = a.numpy() if isinstance(a, minires.Tensor) else a
+    return (isinstance(a, np.ndarray) and a.shape == b.shape
+            and bool(np.all(np.abs(a - b) <= TOLERANCE * (np.abs(b).max() or 1.0))))
+
+
+def _cause(problems: list[str], cause: str) -> None:
+    """Name the mistake a wrong answer's pattern gives away, in the exercise's words."""
+    problems.append(f"likely cause: {cause}")
+
+
 def _rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
@@ -98,10 +110,27 @@ def check_im2col(mod: ModuleType, problems: list[str]) -> None:
     for k, stride, padding in [(3, 1, 1), (3, 2, 1), (1, 2, 0), (2, 2, 0)]:
         x = _rng(k + stride).standard_normal((2, 3, 6, 6))
         where = f"im2col(k={k}, stride={stride}, padding={padding})"
-        compare(where, mod.im2col(x, k, stride, padding), F.im2col(x, k, stride, padding), problems)
-        cols = _rng(7).standard_normal(F.im2col(x, k, stride, padding).shape)
-        compare(where.replace("im2col", "col2im"), mod.col2im(cols, x.shape, k, stride, padding),
-                np.asarray(F.col2im(cols, x.shape, k, stride, padding)), problems)
+        expected = F.im2col(x, k, stride, padding)
+        got = mod.im2col(x, k, stride, padding)
+        before = len(problems)
+        compare(where, got, expected, problems)
+        if len(problems) > before and isinstance(got, np.ndarray) and got.shape == expected.shape:
+            c = x.shape[1]
+            if _close(got, expected.reshape(c, k * k, -1).transpose(1, 0, 2).reshape(expected.shape)):
+                _cause(problems, "rows must be ordered (channel, i, j): yours are ordered (i, j, channel)")
+            elif _close(np.sort(got, axis=0), np.sort(expected, axis=0)):
+                _cause(problems, "the right rows in the wrong order: row (c·k + i)·k + j is channel c at offset (i, j)")
+        cols = _rng(7).standard_normal(expected.shape)
+        got = mod.col2im(cols, x.shape, k, stride, padding)
+        expected_x = np.asarray(F.col2im(cols, x.shape, k, stride, padding))
+        before = len(problems)
+        compare(where.replace("im2col", "col2im"), got, expected_x, problems)
+        if len(problems) > before and isinstance(got, np.ndarray) and got.shape == expected_x.shape:
+            windows = np.asarray(F.col2im(np.ones_like(cols), x.shape, k, stride, padding))  # windows per pixel
+            single = windows <= 1  # (some geometries have no such pixel; the next one will)
+            if single.any() and (~single).any() and _close(got[single], expected_x[single]) \
+                    and not _close(got[~single], expected_x[~single]):
+                _cause(problems, "where windows overlap their contributions must be added (+=), not overwritten (=)")
 
 
 def check_conv_backward(mod: ModuleType, problems: list[str]) -> None:
@@ -133,6 +162,20 @@ def check_batchnorm_backward(mod: ModuleType, problems: list[str]) -> None:
         return
     for name, value, expected in zip(("grad_x", "grad_gamma", "grad_beta"), got, (x.grad, gamma.grad, beta.grad)):
         compare(name, value, expected.numpy(), problems)
+    grad_x, expected = got[0], x.grad.numpy()
+    if problems and isinstance(grad_x, np.ndarray) and grad_x.shape == expected.shape:
+        error = grad_x - expected  # the signature of a missing term, channel by channel
+        x_hat = (x.numpy() - x.numpy().mean(axis=(0, 2, 3), keepdims=True))
+        per_channel = error.reshape(error.shape[0], error.shape[1], -1).transpose(1, 0, 2).reshape(error.shape[1], -1)
+        if np.allclose(per_channel, per_channel[:, :1], atol=TOLERANCE * (np.abs(expected).max() or 1)):
+            _cause(problems, "grad_x is off by a constant in each channel: the term with the mean of grad_out "
+                             "(the gradient through the batch mean) is missing")
+        else:
+            ratio = error / np.where(np.abs(x_hat) > 1e-9, x_hat, np.nan)
+            spread = np.nanmax(ratio, axis=(0, 2, 3)) - np.nanmin(ratio, axis=(0, 2, 3))
+            if np.all(spread <= 1e-6 * (np.nanmax(np.abs(ratio)) or 1)):
+                _cause(problems, "grad_x is off in proportion to x̂ in each channel: the term through the batch "
+                                 "variance (x̂ times the mean of grad_out·x̂) is missing")
 
 
 def check_basic_block(mod: ModuleType, problems: list[str]) -> None:
@@ -174,9 +217,18 @@ def check_sgd(mod: ModuleType, problems: list[str]) -> None:
         if not isinstance(got, tuple) or len(got) != 2:
             problems.append("sgd_step should return (new_param, new_buf)")
             return
+        wrong_order = None
+        if step == 1:  # weight decay added after the momentum buffer: right at step 1, wrong from step 2
+            old_param, old_grad, old_buf = given
+            wrong_order = old_param - 0.1 * (0.9 * old_buf + old_grad + 1e-2 * old_param)
         param, buf = got
         compare(f"parameter after step {step + 1}", param, p.numpy(), problems)
         if problems:
+            if wrong_order is not None and _close(param, wrong_order):
+                _cause(problems, "weight decay belongs inside the momentum buffer: g ← g + λ·p comes before "
+                                 "v ← μ·v + g, not after it")
+            elif step == 0 and _close(param, given[0] - 0.1 * given[1]):
+                _cause(problems, "the weight decay term λ·p is missing from the gradient")
             return
 
 
