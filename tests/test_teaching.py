@@ -197,3 +197,14 @@ def test_a_usual_mistake_is_named_by_its_signature(name: str, edits: list, cause
     (tmp_path / f"{name}.py").write_text(source)
     report = check(tmp_path / f"{name}.py")
     assert not report.passed and any(p.startswith("likely cause:") and cause in p for p in report.problems), str(report)
+
+
+def test_hints_come_in_three_levels_for_every_exercise(capsys: pytest.CaptureFixture[str]) -> None:
+    from minires.teaching import HINTS, hint
+
+    assert set(HINTS) == set(CHECKS) and all(len(set(levels)) == 3 for levels in HINTS.values())
+    assert main(["hint", "ex4", "--level", "3"]) == 0
+    assert "dγ/m" in capsys.readouterr().out
+    assert "dγ/m" not in hint("ex4") and "dγ/m" not in (EXERCISES / "ex4_batchnorm_backward.py").read_text()
+    with pytest.raises(InputError, match="unknown exercise 'ex99'"):
+        hint("ex99")

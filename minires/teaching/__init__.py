@@ -18,6 +18,7 @@ From the command line::
     python -m minires.teaching student notebooks/exercises handout/      # the files to hand out
     python -m minires.teaching grade submissions/ --csv grades.csv       # submissions/<student>/ex*.py
     python -m minires.teaching grade submissions/ --timeout 60 --jobs 4  # limits and parallel checks
+    python -m minires.teaching hint ex4 --level 2                        # a nudge, the method, the formula
 
 Grading runs the students' code on your machine, each file in a process of its own: that
 stops accidents (an endless loop, ``exit()``, a patched NumPy) from reaching other students,
@@ -28,6 +29,7 @@ not trust.
 from minires.teaching.checks import CHECKS, Report, check, check_module
 from minires.teaching.grading import check_isolated, grade, grades_csv
 from minires.teaching.handout import make_student, student_source
+from minires.teaching.hints import HINTS, hint
 
 __all__ = ["CHECKS", "Report", "check", "check_module", "check_isolated", "make_student", "student_source", "grade",
-           "grades_csv"]
+           "grades_csv", "HINTS", "hint"]

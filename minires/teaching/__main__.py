@@ -12,6 +12,7 @@ from minires.errors import MiniresError
 from minires.teaching.checks import check
 from minires.teaching.grading import MEMORY_MB, TIMEOUT, grade, grades_csv
 from minires.teaching.handout import make_student
+from minires.teaching.hints import hint
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,12 +31,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--memory-mb", type=int, default=MEMORY_MB,
                    help=f"memory per check where the OS allows a limit (default {MEMORY_MB})")
     g.add_argument("--jobs", type=int, help="checks at once (default: the CPU count)")
+    h = sub.add_parser("hint", help="a hint for an exercise: 1 a nudge, 2 the method, 3 the formula")
+    h.add_argument("exercise", help="e.g. ex4 or ex4_batchnorm_backward")
+    h.add_argument("--level", type=int, default=1, choices=[1, 2, 3])
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             reports = [check(f) for f in args.files]
             print("\n".join(map(str, reports)))
             return 0 if all(r.passed for r in reports) else 1
+        if args.command == "hint":
+            print(hint(args.exercise, args.level))
+            return 0
         if args.command == "student":
             written = make_student(args.source, args.out)
             print(f"wrote {len(written)} student files into {args.out}")

@@ -4,13 +4,13 @@ For each channel, over its m = N·H·W values (Ioffe & Szegedy, 2015):
 
     μ = mean(x),  σ² = var(x),  x̂ = (x − μ) / √(σ² + ε),  y = γ·x̂ + β
 
-Given g = d(loss)/dy (same shape as x), return
-
-    dβ = Σ g                         (per channel)
-    dγ = Σ g·x̂
-    dx = γ / √(σ² + ε) · (g − dβ/m − x̂·dγ/m)
+Given g = d(loss)/dy (same shape as x), return dβ, dγ and dx.  dβ and dγ are one line
+each.  For dx, derive it on paper first: x reaches y directly through x̂, but also through
+μ and σ², which every value of the channel shares.  Simplify until dx is one expression in
+g, x̂, dβ, dγ, γ, σ² and m.
 
 Write it with NumPy on (N, C, H, W) arrays; sums over axes (0, 2, 3).
+Stuck? ``python -m minires.teaching hint ex4`` (``--level 2``: the method, ``--level 3``: the formula).
 Check: ``python -m minires.teaching check ex4_batchnorm_backward.py``.
 """
 
