@@ -9,8 +9,9 @@ one node per residual block (``layer1.0``, ...), ``depth=1`` one per stage.
 
     g = graph(loss, model=net, depth=2)
     g.source            # the DOT text: no Graphviz needed for this
+    print(g.outline())  # the same graph as indented text, inputs first: no Graphviz needed either
     g.save("net.svg")   # needs Graphviz's `dot` program (apt/brew/conda install graphviz)
-    g                   # in Jupyter: drawn inline when `dot` is there, else the DOT text
+    g                   # in Jupyter: drawn inline when `dot` is there, else the outline
 
 Every op knows the innermost layer whose ``forward`` ran it (``Module.__call__``
 marks them), which is how ops are grouped.  The graph holds only what backward
@@ -56,10 +57,23 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 class Graph:
-    """DOT text of a computation graph; shown inline in Jupyter, saved as SVG/PNG with Graphviz."""
+    """DOT text of a computation graph; shown inline in Jupyter, saved as SVG/PNG with Graphviz.
 
-    def __init__(self, source: str) -> None:
+    Without Graphviz, ``outline()`` gives the same nodes and edges as text.
+    """
+
+    def __init__(self, source: str, nodes: list[tuple[str, str, list[tuple[str, str]]]] | None = None) -> None:
         self.source = source
+        self.nodes = nodes or []  # (key, label, [(parent key, shape)]) from the inputs to the output
+
+    def outline(self) -> str:
+        """The graph as indented text, inputs first: each node, then the nodes it takes and their shapes."""
+        labels = {key: label for key, label, _ in self.nodes}
+        lines = []
+        for _, label, parents in self.nodes:
+            lines.append(label)
+            lines += [f"    <- {labels.get(p, p)}  ({shape})" for p, shape in parents]
+        return "\n".join(lines)
 
     def render(self, fmt: str = "svg") -> bytes:
         """The picture, made by Graphviz's ``dot`` (``fmt``: 'svg', 'png', 'pdf')."""
@@ -82,7 +96,9 @@ class Graph:
         return self.render("svg").decode() if shutil.which("dot") else None
 
     def _repr_markdown_(self) -> str:
-        return f"*{INSTALL_DOT}.*\n\n```dot\n{self.source}\n```"
+        return (f"*Graphviz's `dot` was not found, so here is the graph as an outline (inputs first); "
+                f"install Graphviz to see it drawn (apt install graphviz, brew install graphviz or conda "
+                f"install graphviz).*\n\n```\n{self.outline()}\n```")
 
     def __repr__(self) -> str:
         return self.source
@@ -163,7 +179,34 @@ def graph(output: Tensor, model: Module | None = None, depth: int | None = None,
               f'  "{out_key}" -> output;']
     lines += [f'  "{a}" -> "{b}" [label="{label}"];' for (a, b), label in edges.items()]
     lines.append("}")
-    return Graph("\n".join(lines) + "\n")
+    return Graph("\n".join(lines) + "\n", _outline_nodes(nodes, edges, out_key, output.shape))
+
+
+def _outline_nodes(nodes: dict[str, str], edges: dict[tuple[str, str], str], out_key: str,
+                   out_shape: tuple[int, ...]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The nodes in an order where each comes after those it takes (inputs first), for ``Graph.outline``."""
+    parents: dict[str, list[tuple[str, str]]] = {key: [] for key in nodes}
+    for (a, b), shape in edges.items():
+        parents.setdefault(b, []).append((a, shape))
+    order: list[str] = []
+    done: set[str] = set()
+    for start in nodes:  # depth first, parents before children, with an explicit stack
+        stack = [(start, False)]
+        while stack:
+            key, ready = stack.pop()
+            if ready:
+                if key not in done:
+                    done.add(key)
+                    order.append(key)
+                continue
+            if key in done:
+                continue
+            stack.append((key, True))
+            stack += [(p, False) for p, _ in parents.get(key, []) if p not in done]
+    label = {key: attrs.split('label="', 1)[1].split('"', 1)[0].replace("\\n", " · ") for key, attrs in nodes.items()}
+    result = [(key, label[key], parents.get(key, [])) for key in order]
+    result.append(("output", f"output · {_shape(out_shape)}", [(out_key, _shape(out_shape))]))
+    return result
 
 
 def _named_modules(model: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:

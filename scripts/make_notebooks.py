@@ -35,7 +35,7 @@ loss = (y - 4.0) ** 2
 loss""",
     """#md Each intermediate tensor knows the `Function` that produced it (`grad_fn`); leaves that we
 want gradients for have `requires_grad=True`. `minires.viz.graph` draws that record — the path
-`backward()` will walk (drawn inline when Graphviz is installed, else shown as DOT text):""",
+`backward()` will walk (drawn when Graphviz is installed, else shown as an indented outline):""",
     """from minires import viz
 viz.graph(loss)""",
     """print(loss.grad_fn, y.grad_fn, w.is_leaf)

@@ -62,3 +62,14 @@ def test_rendering_with_graphviz(tmp_path: Path) -> None:
     g = viz.graph((x * x).sum())
     assert g.save(tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert g._repr_svg_().count("<svg") == 1
+
+
+def test_without_graphviz_the_graph_is_an_outline(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = minires.randn(2, 3, requires_grad=True)
+    g = viz.graph((x * 3).sum())
+    assert g.outline().splitlines() == ["input · 2×3", "Mul", "    <- input · 2×3  (2×3)", "Sum",
+                                        "    <- Mul  (2×3)", "output · scalar", "    <- Sum  (scalar)"]
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)  # as on a machine without Graphviz
+    assert g._repr_svg_() is None
+    shown = g._repr_markdown_()
+    assert "install Graphviz" in shown and "<- Mul  (2×3)" in shown and "digraph" not in shown
