@@ -72,6 +72,8 @@ def get_array_module(array: Any) -> ModuleType:
         return _cupy
     if _simcuda is not None and isinstance(array, _simcuda.ndarray):
         return _simcuda
+    if _simcuda is None and type(array).__module__ == "minires.testing.simcuda":  # made before minires saw one
+        return simcuda_module()
     if _cupy is None and type(array).__module__.startswith("cupy"):  # made before minires imported CuPy
         return cupy_module()
     return np

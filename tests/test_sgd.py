@@ -154,3 +154,32 @@ def test_flat_arrays_follow_a_reloaded_model_and_optimizer() -> None:
     buf = saved_opt["state"][0]["momentum_buffer"]
     np.testing.assert_allclose(model.weight.numpy(), -0.1 * (0.9 * buf + 1), rtol=1e-6)
     assert opt.state[0]["momentum_buffer"] is not None and np.all(model.weight.numpy() != 0)
+
+
+def test_unusual_groups_take_the_per_parameter_path_and_give_its_numbers() -> None:
+    def run(flat: bool) -> list[np.ndarray]:
+        minires.manual_seed(0)
+        a, b, c = (minires.randn(3, requires_grad=True) for _ in range(3))
+        opt = optim.SGD([{"params": [a, b]}, {"params": []}, {"params": [c], "weight_decay": 0.1}],
+                        lr=0.1, momentum=0.9)
+        grads = [np.full(3, v, np.float32) for v in (0.5, -1.0, 2.0)]
+        for step in range(3):
+            for p, g in zip((a, b, c), grads):
+                p.grad = minires.tensor(g * (step + 1)) if not (step == 0 and p is b) else None  # b: none at first
+            if flat:
+                opt.step()
+            else:
+                for key, p in enumerate((a, b, c)):
+                    opt._update_one(p, key, opt.param_groups[0 if key < 2 else 2])
+        return [p.numpy() for p in (a, b, c)]
+
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_array_equal(got, want)  # b's late momentum buffer is not overwritten
+
+
+def test_a_gradient_of_another_dtype_keeps_the_parameters_dtype() -> None:
+    p = minires.randn(4, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=1e-2)
+    p.grad = minires.tensor(np.ones(4, np.float16))
+    opt.step()
+    assert p.dtype == np.float32 and opt.state[0]["momentum_buffer"].dtype == np.float32

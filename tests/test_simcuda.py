@@ -103,3 +103,16 @@ def test_minires_selects_it_as_a_device() -> None:
     assert x.to("cpu").device == "cpu" and type(x.numpy()) is np.ndarray
     with pytest.raises(InputError, match="'cpu', 'cuda' or 'simcuda'"):
         minires.randn(2, device="tpu")
+
+
+def test_numpy_functions_dispatch_to_the_device_as_cupys_do(dev: sc.ndarray) -> None:
+    out = sc.empty((2, 3), dtype=np.float32)
+    assert np.add(dev, dev, out=out) is out and np.array_equal(out.get(), 2 * dev.get())
+    assert np.result_type(dev) == np.float32 and sc.result_type(dev, np.float64) == np.float64
+    assert np.may_share_memory(dev, dev[0]) and type(sc.allclose(dev, dev)) is sc.ndarray
+    with sc.counting() as c:
+        sc.nonzero(dev)
+    assert c.host_waits == 1  # the size of the result comes from the values
+    fresh = type(dev).__new__(type(dev))
+    fresh._a = np.ones(2)
+    assert backend.device_of(fresh) == "simcuda"

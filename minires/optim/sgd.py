@@ -12,7 +12,7 @@ Parameters can be split into groups with their own settings, e.g. to keep
 weight decay off batch-norm γ/β and biases (see ``split_weight_decay``).
 
 Fast path: the rule above is applied to each parameter in turn by
-``_update_one`` -- read it there.  A ResNet-20 has 65 parameter tensors, so
+``_update_one`` -- read it there.  A ResNet-20 has 59 parameter tensors, so
 that is some 400 small array operations per step, and on a GPU each is a
 kernel launch that costs more than its arithmetic.  So when every parameter
 of a group has a gradient (and all share a device and dtype), ``step``
@@ -22,6 +22,11 @@ laid end to end in one flat array each (each parameter's ``.data`` becomes
 a view into it), its gradients are gathered into one, and the update is a
 handful of operations on the flat arrays.  Every element goes through the
 same arithmetic as on the per-parameter path, so both give the same bits.
+Anything unusual -- a missing gradient, a gradient of another dtype, a
+parameter listed twice or in two groups, momentum buffers for only some
+parameters -- takes the per-parameter path.  (So after the first step a
+parameter's ``.data`` is a new array: an array you took from it before is
+no longer updated.  Read ``p.data`` again, as the state dict does.)
 """
 
 from __future__ import annotations
@@ -85,15 +90,19 @@ class SGD:
     @no_grad()
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
-        index = 0
+        index, seen = 0, set()
         for number, group in enumerate(self.param_groups):
             keys = list(range(index, index + len(group["params"])))
             index += len(keys)
-            if _flattenable(group["params"]):
+            ids = {id(p) for p in group["params"]}
+            buffers = [self.state.get(k, {}).get("momentum_buffer") for k in keys]
+            complete = all(b is None for b in buffers) or all(b is not None for b in buffers)
+            if _flattenable(group["params"]) and complete and len(ids) == len(keys) and not ids & seen:
                 self._update_flat(number, group, keys)
             else:
                 for p, key in zip(group["params"], keys):
                     self._update_one(p, key, group)
+            seen |= ids
 
     def _update_one(self, p: Tensor, key: int, group: dict[str, Any]) -> None:
         """The textbook rule (see the module docstring) for one parameter."""
@@ -175,11 +184,12 @@ class SGD:
 
 
 def _flattenable(params: list[Tensor]) -> bool:
-    """Whether a group can take the flat path: every parameter has a gradient, one device, one dtype."""
+    """Whether a group can take the flat path: all of one device and dtype, each with a gradient of that dtype."""
+    if not params:
+        return False
     first = params[0].data
-    xp = get_array_module(first)
     return all(p.grad is not None and type(p.data) is type(first) and p.dtype == first.dtype
-               and get_array_module(p.grad.data) is xp for p in params) and hasattr(xp, "concatenate")
+               and type(p.grad.data) is type(first) and p.grad.dtype == first.dtype for p in params)
 
 
 class _FlatGroup:
@@ -218,7 +228,7 @@ class _FlatGroup:
 
     def still_holds(self, params: list[Tensor], state: dict[int, dict[str, Any]], keys: list[int]) -> bool:
         """True while every parameter's array and every buffer is still a view of the flat arrays."""
-        if any(p.data is not view for p, view in zip(params, self.views)):
+        if len(params) != len(self.views) or any(p.data is not view for p, view in zip(params, self.views)):
             return False
         buffers = [state.get(k, {}).get("momentum_buffer") for k in keys]
         if self.momentum is None:

@@ -31,8 +31,10 @@ And it counts, in ``counters`` (or per block with ``counting()``):
   on a GPU (views such as reshape, transpose and slicing launch nothing);
 * ``host_waits``: conversions that need a device value on the host
   (``float()``, ``int()``, ``bool()``, ``.item()``, ``.tolist()``, ``.get()``,
-  printing, ``synchronize()``) -- on a GPU the host stops until the device
-  has caught up, and the device then idles while the host queues more work;
+  printing, ``synchronize()``), and operations whose result's size depends on
+  the values (``nonzero``, one-argument ``where``, ``unique``, boolean-mask
+  indexing) -- on a GPU the host stops until the device has caught up, and
+  the device then idles while the host queues more work;
 * ``copies``: host-to-device transfers.
 
 ``no_host_waits()`` turns a host wait into ``HostWaitError``, as
@@ -40,7 +42,9 @@ And it counts, in ``counters`` (or per block with ``counting()``):
 
 What it cannot tell: how fast a kernel runs, how much GPU memory a step
 needs, TF32 or float16 tensor-core rounding, asynchronous-stream races,
-CUDA compile errors -- and any CuPy rule not listed above.
+CUDA compile errors -- and any CuPy rule not listed above.  Type promotion
+follows NumPy 2 (as CuPy 14 does; CuPy 13 kept float32 arrays float32 when
+multiplied by a NumPy float64 scalar).
 """
 
 from __future__ import annotations
@@ -225,9 +229,16 @@ def _routine(func: Callable[..., Any], launches: bool = True) -> Callable[..., A
             func(*raw, out=target, **raw_kw)
             counters.launches += 1
             return out
+        if func.__name__ in _SIZE_FROM_VALUES or (func.__name__ == "where" and len(args) == 1):
+            _host_wait(f"{func.__name__}()")  # the result's size depends on the values: the host must know it
         result = func(*raw, **raw_kw)
         if not launches:  # allocation only (empty, empty_like): no kernel
             return ndarray._of(result)
+        if result is None:  # in place (put_along_axis, ...)
+            counters.launches += 1
+            return None
+        if isinstance(result, bool):  # allclose, array_equal: a 0-d device array in CuPy
+            result = np.asarray(result)
         return _wrap(result, inputs)
 
     call.__name__ = getattr(func, "__name__", "routine")
@@ -250,6 +261,7 @@ _ROUTINES = frozenset(
     "atleast_1d atleast_2d roll".split()
 )
 _ALLOCATE_ONLY = frozenset({"empty", "empty_like"})
+_SIZE_FROM_VALUES = frozenset({"nonzero", "unique", "argwhere", "flatnonzero"})  # these make CuPy wait
 _HOST_HELPERS = frozenset({"dtype", "finfo", "iinfo", "result_type", "promote_types", "can_cast", "isscalar"})
 
 
@@ -266,6 +278,12 @@ def __getattr__(name: str) -> Any:
         value = _routine(getattr(np, name), launches=False)
     elif name == "cudnn":
         value = SimpleNamespace()
+    elif name in _HOST_HELPERS and not isinstance(getattr(np, name), type):
+        numpy_helper = getattr(np, name)
+
+        def value(*args: Any, **kwargs: Any) -> Any:  # dtype questions: device arrays answer them on the host
+            return numpy_helper(*(a._a if type(a) is ndarray else a for a in args), **kwargs)
+
     elif name in _HOST_HELPERS or (hasattr(np, name) and isinstance(getattr(np, name), (type, float, type(None)))):
         value = getattr(np, name)  # dtypes (float32, ...), constants (pi, inf, newaxis): as CuPy re-exports them
     else:
@@ -335,6 +353,11 @@ class ndarray:  # noqa: N801 - named as CuPy's
             return out
         return np.array(self._a, order=order)
 
+    def set(self, arr: np.ndarray, stream: Any = None) -> None:
+        """Copy host values into this array (a host-to-device transfer)."""
+        np.copyto(self._a, np.asarray(arr))
+        counters.copies += 1
+
     def item(self) -> Any:
         _host_wait("item()")
         return self._a.item()
@@ -379,13 +402,18 @@ class ndarray:  # noqa: N801 - named as CuPy's
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method != "__call__":
             return NotImplemented
-        return _elementwise(ufunc)(*inputs, **kwargs)  # np.exp(device) runs on the device, as in CuPy
+        out = kwargs.pop("out", None)
+        if isinstance(out, tuple) and len(out) == 1:  # NumPy hands ``out=`` over as a tuple
+            out = out[0]
+        return _elementwise(ufunc)(*inputs, out=out, **kwargs)  # np.exp(device) runs on the device, as in CuPy
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        try:
-            ours = __getattr__(func.__name__)
-        except AttributeError:
-            return NotImplemented
+        ours = globals().get(func.__name__)  # may_share_memory, copyto, ... (defined below)
+        if not callable(ours) or isinstance(ours, type):
+            try:
+                ours = __getattr__(func.__name__)
+            except AttributeError:
+                return NotImplemented
         return ours(*args, **kwargs)
 
     # -- indexing
@@ -436,6 +464,8 @@ def _method(name: str, elementwise: bool = False, in_place: bool = False) -> Cal
         if in_place or target is not None:
             counters.launches += 1
             return out if target is not None else result
+        if name == "nonzero":
+            _host_wait("nonzero()")
         return _wrap(result, inputs, c_order=elementwise)
 
     method.__name__ = name
