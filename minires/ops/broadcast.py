@@ -19,7 +19,9 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float, bool)) and like.dtype.kind == "f":
-        return Tensor(like._xp.asarray(value, dtype=like.dtype))
+        # made on the device (a fill), not copied from the host: on a GPU a copy from host memory
+        # would wait for the device
+        return Tensor(like._xp.full((), value, dtype=like.dtype))
     array = np.asarray(value) if backend.device_of(value) == "cpu" else value
     if array.dtype == np.float64 and like.dtype != np.float64:
         array = array.astype(like.dtype)
