@@ -64,6 +64,14 @@ Inside `no_grad()` nothing is recorded: this is how evaluation and optimizer upd
     """with minires.no_grad():
     z = w * 2
 print(z.requires_grad, z.grad_fn)""",
+    """#md ## Your turn
+The exercise after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex1_custom_function.py
+python -m minires.teaching hint ex1        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 NOTEBOOKS["02_im2col_convolution"] = [
@@ -192,6 +200,16 @@ ax[0].imshow(img[0].transpose(1, 2, 0)); ax[0].set_title("CIFAR-10 test image")
 ax[1].imshow(out, cmap="gray"); ax[1].set_title("edges (3x3 conv)")
 for a in ax: a.axis("off")
 plt.show()""",
+    """#md ## Your turn
+The exercises after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex2_im2col.py
+python -m minires.teaching check ex3_conv_backward.py
+python -m minires.teaching check ex8_winograd.py
+python -m minires.teaching hint ex2        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 NOTEBOOKS["03_batch_norm"] = [
@@ -254,6 +272,14 @@ beta = minires.tensor(np.array([0.1, -0.2]), requires_grad=True)
 print("train:", minires.gradcheck(lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True), xt, g, beta))
 rm, rv = np.array([0.1, 0.2]), np.array([1.5, 0.5])
 print("eval: ", minires.gradcheck(lambda x, g, b: F.batch_norm(x, rm, rv, g, b, training=False), xt, g, beta))""",
+    """#md ## Your turn
+The exercise after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex4_batchnorm_backward.py
+python -m minires.teaching hint ex4        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 NOTEBOOKS["04_plain_and_residual_networks"] = [
@@ -298,6 +324,14 @@ for depth, flops in table1.items():
     print(f"ResNet-{depth:<4} params {s.total_params / 1e6:6.2f}M  mult-adds {s.total_mult_adds / 1e9:5.2f}e9"
           f"  (paper {flops}e9)")""",
     """print(minires.summary(models.resnet20(), (3, 32, 32)).table())""",
+    """#md ## Your turn
+The exercise after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex5_basic_block.py
+python -m minires.teaching hint ex5        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 NOTEBOOKS["05_training_loop"] = [
@@ -383,6 +417,15 @@ print({k: result[k] for k in ("iteration", "train_error", "test_error")})""",
 same curves from the command line.""",
     """print(sorted(p.name for p in out.iterdir()))
 print((out / "metrics.jsonl").read_text().splitlines()[-1])""",
+    """#md ## Your turn
+The exercises after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex6_sgd.py
+python -m minires.teaching check ex7_lr_schedule.py
+python -m minires.teaching hint ex6        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 NOTEBOOKS["06_degradation_experiment"] = [
@@ -435,6 +478,10 @@ for name in models.available_weights():  # plain20, resnet20, ... as shipped
     net = models.get(name, weights="cpu")
     errors = [evaluate(net, net.normalizer(images), labels)[0] for images, labels in sample.values()]
     print(f"{name:<9} error on 3,000 training images {errors[0]:6.1%}   on 1,000 test images {errors[1]:6.1%}")""",
+    """#md ## Your turn
+No exercise belongs to this notebook: train the pair yourself with
+`minires degradation --depths 20 56 --recipe cpu` (an evening on 2 cores) and compare
+your curves with the ones above.""",
 ]
 
 NOTEBOOKS["07_layer_responses"] = [
@@ -509,6 +556,14 @@ if (docs / "fig7" / "fig7.png").exists():
     display(Image(filename=str(docs / "fig7" / "fig7.png"), width=700))
 else:
     print("no committed results found in", docs.resolve())""",
+    """#md ## Your turn
+The exercise after this notebook, in `notebooks/exercises/`
+(or the handout your teacher gave you); check your file with:
+
+```bash
+python -m minires.teaching check ex9_layer_responses.py
+python -m minires.teaching hint ex9        # stuck? a nudge (--level 2, 3: more)
+```""",
 ]
 
 
