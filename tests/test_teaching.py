@@ -208,3 +208,10 @@ def test_hints_come_in_three_levels_for_every_exercise(capsys: pytest.CaptureFix
     assert "dγ/m" not in hint("ex4") and "dγ/m" not in (EXERCISES / "ex4_batchnorm_backward.py").read_text()
     with pytest.raises(InputError, match="unknown exercise 'ex99'"):
         hint("ex99")
+
+
+def test_exercise_10_names_a_forgotten_retain_grad(tmp_path: Path) -> None:
+    source = (EXERCISES / "ex10_gradient_norms.py").read_text().replace("        output.retain_grad()\n", "")
+    (tmp_path / "ex10_gradient_norms.py").write_text(source)
+    report = check(tmp_path / "ex10_gradient_norms.py")
+    assert not report.passed and any("call output.retain_grad()" in p for p in report.problems), str(report)

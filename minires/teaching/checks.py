@@ -30,6 +30,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "ex4_batchnorm_backward": ("batch_norm_backward",), "ex5_basic_block": ("BasicBlock",), "ex6_sgd": ("sgd_step",),
     "ex7_lr_schedule": ("learning_rate",), "ex8_winograd": ("winograd_1d", "winograd_tile", "winograd_conv2d"),
     "ex9_layer_responses": ("response_stds", "ranked"),
+    "ex10_gradient_norms": ("gradient_norms",),
 }
 _NUMPY = dict(vars(np))  # NumPy's namespace as the checks found it, before any student's code ran
 
@@ -351,6 +352,47 @@ def check_layer_responses(mod: ModuleType, problems: list[str]) -> None:
             np.array([1.2, 0.9, 0.5]), problems)
 
 
+def check_gradient_norms(mod: ModuleType, problems: list[str]) -> None:
+    from minires.experiments.gradients import gradient_norms
+
+    rng = _rng(10)
+    images = rng.standard_normal((6, 3, 16, 16)).astype(np.float32)
+    labels = np.arange(6) % 10
+    for shortcut in ("A", "B"):  # B: with 1×1 projection convolutions, which are not 3×3 layers
+        minires.manual_seed(3)
+        model = minires.models.get("resnet8", shortcut=shortcut)
+        model.eval()  # the function must switch to training mode itself
+        for p in model.parameters():
+            p.grad = minires.tensor(np.full(p.shape, 7.0, np.float32))  # stale gradients to be cleared
+        hooks_before = sum(len(m._forward_hooks) for m in model.modules())
+        try:
+            got = mod.gradient_norms(model, images, labels)
+        except AttributeError as err:
+            if "NoneType" not in str(err):
+                raise
+            problems.append(f"raised AttributeError: {err}")
+            _cause(problems, "an output's .grad is None after backward: call output.retain_grad() in the hook "
+                             "(an intermediate tensor keeps its gradient only when asked to)")
+            return
+        if not isinstance(got, tuple) or len(got) != 2:
+            problems.append("gradient_norms should return a pair (output-gradient norms, weight-gradient norms)")
+            return
+        minires.manual_seed(3)
+        expected = gradient_norms(minires.models.get("resnet8", shortcut=shortcut), images, labels)
+        for label, ours, theirs in zip(("output-gradient norms", "weight-gradient norms"), got, expected):
+            ours = np.asarray(ours, dtype=float)
+            if ours.shape != (len(theirs),):
+                problems.append(f"{label} (shortcut {shortcut}): {ours.size} values, expected {len(theirs)}: "
+                                f"one per 3×3 convolution" + (" (not the 1×1 projections)" if shortcut == "B" else ""))
+                return
+            compare(f"{label} (shortcut {shortcut})", ours, np.asarray(theirs), problems)
+        left = sum(len(m._forward_hooks) for m in model.modules()) - hooks_before
+        if left:
+            problems.append(f"{left} hook(s) still attached after it returned: remove them (handle.remove())")
+        if problems:
+            return
+
+
 CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex1_custom_function": check_custom_function,
     "ex2_im2col": check_im2col,
@@ -361,6 +403,7 @@ CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
     "ex7_lr_schedule": check_lr_schedule,
     "ex8_winograd": check_winograd,
     "ex9_layer_responses": check_layer_responses,
+    "ex10_gradient_norms": check_gradient_norms,
 }
 
 

@@ -68,6 +68,13 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "a layer's response = the std of all that layer's output values over the images (one float per layer); "
         "ranked(stds) = sorted(stds, reverse=True).",
     ),
+    "ex10_gradient_norms": (
+        "a forward hook on each 3×3 Conv2d can hold on to its output; backward then fills the gradients.",
+        "in the hook call output.retain_grad() (an intermediate tensor forgets its gradient otherwise); after "
+        "one backward read out.grad and conv.weight.grad, and remove the hooks.",
+        "[float(np.linalg.norm(o.grad.numpy())) for o in outputs], "
+        "[float(np.linalg.norm(c.weight.grad.numpy())) for c in convs]",
+    ),
 }
 
 
