@@ -215,3 +215,21 @@ def test_exercise_10_names_a_forgotten_retain_grad(tmp_path: Path) -> None:
     (tmp_path / "ex10_gradient_norms.py").write_text(source)
     report = check(tmp_path / "ex10_gradient_norms.py")
     assert not report.passed and any("call output.retain_grad()" in p for p in report.problems), str(report)
+
+
+def test_a_class_of_five_with_a_hang_a_crash_an_exit_and_a_borrowed_answer(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    _submission(subs / "ada", "ex6_sgd")  # right
+    _submission(subs / "bob", "ex6_sgd", "\nimport time\ntime.sleep(3600)\n")
+    _submission(subs / "cy", "ex6_sgd", "\nimport os\nos.abort()\n")
+    _submission(subs / "di", "ex6_sgd", "\nraise SystemExit(3)\n")
+    (subs / "ed").mkdir()
+    (subs / "ed" / "ex6_sgd.py").write_text("from minires.optim import SGD as sgd_step\n")
+    results = grade(subs, timeout=20, jobs=5)  # the hang is stopped at its limit; the others are graded
+    verdicts = {s: r["ex6_sgd"] for s, r in results.items()}
+    assert verdicts["ada"].passed
+    assert "took longer than 20 s" in verdicts["bob"].problems[0]
+    assert "was killed by signal" in verdicts["cy"].problems[0]
+    assert "exited with status 3" in verdicts["di"].problems[0]
+    assert "sgd_step is minires's own" in verdicts["ed"].problems[0]
+    assert all(r["ex1_custom_function"].problems == ["not handed in"] for r in results.values())
