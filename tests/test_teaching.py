@@ -233,3 +233,20 @@ def test_a_class_of_five_with_a_hang_a_crash_an_exit_and_a_borrowed_answer(tmp_p
     assert "exited with status 3" in verdicts["di"].problems[0]
     assert "sgd_step is minires's own" in verdicts["ed"].problems[0]
     assert all(r["ex1_custom_function"].problems == ["not handed in"] for r in results.values())
+
+
+def test_hidden_inputs_catch_a_file_tuned_to_the_public_ones(tmp_path: Path) -> None:
+    import numpy as np
+
+    public = float(np.random.default_rng(4).standard_normal(5)[0])  # ex6's first parameter, as students see it
+    tuned = (EXERCISES / "ex6_sgd.py").read_text() + (
+        f"\n_real = sgd_step\n\ndef sgd_step(param, grad, buf, *args):\n"
+        f"    if buf is None and abs(param[0] - {public!r}) > 1e-12:  # not the public inputs: give up\n"
+        f"        return param, grad\n"
+        f"    return _real(param, grad, buf, *args)\n")
+    _submission(tmp_path / "subs" / "ada", "ex6_sgd", tuned[len((EXERCISES / 'ex6_sgd.py').read_text()):])
+    assert check(tmp_path / "subs" / "ada" / "ex6_sgd.py").passed  # the public inputs
+    hidden = grade(tmp_path / "subs", course_seed=2026)["ada"]["ex6_sgd"]
+    assert not hidden.passed and "off by" in hidden.problems[0]
+    with pytest.raises(InputError, match="course seed must be a whole number"):
+        grade(tmp_path / "subs", course_seed=-1)

@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--memory-mb", type=int, default=MEMORY_MB,
                    help=f"memory per check where the OS allows a limit (default {MEMORY_MB})")
     g.add_argument("--jobs", type=int, help="checks at once (default: the CPU count)")
+    g.add_argument("--course-seed", type=int, help="hidden inputs: every check draws its inputs from this seed "
+                                                   "too (keep it out of the handout)")
     h = sub.add_parser("hint", help="a hint for an exercise: 1 a nudge, 2 the method, 3 the formula")
     h.add_argument("exercise", help="e.g. ex4 or ex4_batchnorm_backward")
     h.add_argument("--level", type=int, default=1, choices=[1, 2, 3])
@@ -57,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.csv:
                 atomic_write_bytes(Path(args.csv), table.encode())
 
-        grade(args.submissions, timeout=args.timeout, memory_mb=args.memory_mb, jobs=args.jobs, on_student=show)
+        grade(args.submissions, timeout=args.timeout, memory_mb=args.memory_mb, jobs=args.jobs, on_student=show,
+              course_seed=args.course_seed)
         return 0
     except (MiniresError, OSError) as err:
         print(f"python -m minires.teaching {args.command}: error: {' '.join(str(err).split())}", file=sys.stderr)

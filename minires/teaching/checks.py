@@ -20,6 +20,7 @@ import numpy as np
 
 import minires
 from minires import optim
+from minires.errors import InputError
 from minires.nn import functional as F
 
 TOLERANCE = 1e-6  # relative, on float64 values
@@ -90,8 +91,24 @@ def _cause(problems: list[str], cause: str) -> None:
     problems.append(f"likely cause: {cause}")
 
 
+_course_seed: int | None = None  # the teacher's secret: hidden inputs for grading (see set_course_seed)
+
+
+def set_course_seed(seed: int | None) -> None:
+    """Draw every check's inputs from ``seed`` too (None: the inputs students see when they check).
+
+    A teacher grades with a seed of their own (``grade --course-seed N``), so a file that was
+    tuned to the public inputs -- or that hard-codes their answers -- meets inputs it has never seen.
+    """
+    global _course_seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise InputError(f"the course seed must be a whole number >= 0, got {seed!r}")
+    _course_seed = seed
+
+
 def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    """The inputs of a check: the same for every student, different under a course seed."""
+    return np.random.default_rng(seed if _course_seed is None else (_course_seed, seed))
 
 
 # ---------------------------------------------------------------- the exercises

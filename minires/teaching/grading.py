@@ -34,16 +34,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from minires.errors import InputError
-from minires.teaching.checks import CHECKS, Report, check
+from minires.teaching.checks import CHECKS, Report, check, set_course_seed
 
 TIMEOUT = 30.0  # seconds per exercise
 MEMORY_MB = 4096  # address space per check (a NumPy process needs some 1 GB of it just to start)
 
 
-def check_isolated(file: str | Path, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB) -> Report:
-    """``check(file)`` in a process of its own; a hang, a crash or an exit is that exercise's report."""
+def check_isolated(file: str | Path, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB,
+                   course_seed: int | None = None) -> Report:
+    """``check(file)`` in a process of its own; a hang, a crash or an exit is that exercise's report.
+
+    ``course_seed``: hidden inputs (see ``checks.set_course_seed``).
+    """
     file = Path(file)
-    command = [sys.executable, "-m", "minires.teaching.grading", str(file.resolve()), str(memory_mb)]
+    command = [sys.executable, "-m", "minires.teaching.grading", str(file.resolve()), str(memory_mb),
+               "" if course_seed is None else str(course_seed)]
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # its own process group: whatever it starts stops with it
     try:
@@ -79,13 +84,15 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 def grade(submissions: str | Path, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB, jobs: int | None = None,
-          on_student: Callable[[str, dict[str, Report]], None] | None = None) -> dict[str, dict[str, Report]]:
+          on_student: Callable[[str, dict[str, Report]], None] | None = None,
+          course_seed: int | None = None) -> dict[str, dict[str, Report]]:
     """Check every student's files, ``submissions/<student>/ex*.py``: {student: {exercise: Report}}.
 
     Args:
         timeout, memory_mb: the limits of each check (each runs in its own process).
         jobs: checks run at once (default: the CPU count).
         on_student: called with (student, reports) as soon as a student is graded, in order.
+        course_seed: the teacher's seed for hidden inputs (None: the inputs students check with).
     """
     root = Path(submissions)
     students = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -93,10 +100,12 @@ def grade(submissions: str | Path, timeout: float = TIMEOUT, memory_mb: int = ME
         raise InputError(f"{root}: expected one folder per student holding their ex*.py files, found none")
     if not timeout > 0:
         raise InputError(f"grade: the time limit must be a positive number of seconds, got {timeout!r}")
+    set_course_seed(course_seed)  # checked here, before any process starts
+    set_course_seed(None)
     results: dict[str, dict[str, Report]] = {}
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         pending = {
-            folder.name: {name: pool.submit(check_isolated, folder / f"{name}.py", timeout, memory_mb)
+            folder.name: {name: pool.submit(check_isolated, folder / f"{name}.py", timeout, memory_mb, course_seed)
                           for name in CHECKS if (folder / f"{name}.py").exists()}
             for folder in students
         }
@@ -120,7 +129,7 @@ def grades_csv(results: dict[str, dict[str, Report]]) -> str:
     return buffer.getvalue()
 
 
-def _child(file: str, memory_mb: int) -> None:
+def _child(file: str, memory_mb: int, course_seed: int | None) -> None:
     """The child process: check one file, report on a private copy of stdout; the student's output is dropped."""
     try:
         import resource
@@ -133,11 +142,12 @@ def _child(file: str, memory_mb: int) -> None:
     nowhere = os.open(os.devnull, os.O_WRONLY)
     os.dup2(nowhere, 1)
     os.dup2(nowhere, 2)
-    sys.argv = sys.argv[:1]
+    sys.argv = sys.argv[:1]  # (the student's code does not see the course seed)
+    set_course_seed(course_seed)
     report = check(file)
     report_to.write(json.dumps({"exercise": report.exercise, "problems": report.problems}) + "\n")
     report_to.flush()
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1], int(sys.argv[2]))
+    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None)
