@@ -132,3 +132,21 @@ def test_replacing_a_parameter_with_something_else_is_refused() -> None:
     assert "weight" in dict(layer.named_parameters())
     layer.bias = None  # removing one is allowed
     assert [n for n, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_a_buffer_refuses_what_pytorch_refuses() -> None:
+    bn = nn.BatchNorm2d(4)
+    with pytest.raises(TypeError, match="BatchNorm2d.running_mean is a buffer; assign a minires Tensor"):
+        bn.running_mean = np.ones(4)
+    assert "running_mean" in dict(bn.named_buffers()) and "running_mean" in bn.state_dict()
+    bn.running_mean = minires.ones(4)  # a tensor replaces it, still registered
+    assert np.all(bn.state_dict()["running_mean"].numpy() == 1)
+    for bad in ("a.b", ""):
+        with pytest.raises(KeyError, match="without '.'"):
+            bn.register_buffer(bad, minires.zeros(1))
+    with pytest.raises(KeyError, match="already an attribute"):
+        bn.register_buffer("weight", minires.zeros(1))
+    with pytest.raises(TypeError, match="must be a minires Tensor"):
+        bn.register_buffer("extra", np.zeros(1))
+    bn.register_buffer("extra", None)  # allowed, and left out of buffers() and state_dict()
+    assert "extra" not in bn.state_dict() and bn.to("cpu") is bn

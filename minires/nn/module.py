@@ -100,7 +100,12 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        if isinstance(value, Tensor) and not isinstance(value, Parameter) and name in self._buffers:
+        if name in self._buffers and not isinstance(value, Parameter):
+            if value is not None and not isinstance(value, Tensor):
+                # PyTorch refuses this too: silently unregistering it would drop it from
+                # buffers(), .to() and state_dict()
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer; assign a minires Tensor (or None), "
+                                f"got {type(value).__name__} -- to change its values, set .data")
             self._buffers[name] = value  # re-assigning a registered buffer
             return
         if name in self._parameters and not isinstance(value, Parameter) and value is not None:
@@ -132,8 +137,16 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, tensor: Tensor) -> None:
-        """Add state that is saved and moved with the module but not trained."""
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Add state that is saved and moved with the module but not trained (PyTorch's rules on names)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.register_buffer: a buffer name must be a non-empty string "
+                           f"without '.', got {name!r}")
+        if name in self._parameters or name in self._modules or (name in self.__dict__ and name not in self._buffers):
+            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already an attribute of the module")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a minires Tensor (or None), "
+                            f"got {type(tensor).__name__}")
         self._buffers[name] = tensor
 
     def register_forward_hook(self, hook: Hook) -> HookHandle:
@@ -196,7 +209,8 @@ class Module:
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
         for name, module in self.named_modules():
             for bname, b in module._buffers.items():
-                yield (f"{name}.{bname}" if name else bname), b
+                if b is not None:  # a buffer set to None is kept out, as in PyTorch
+                    yield (f"{name}.{bname}" if name else bname), b
 
     def buffers(self) -> Iterator[Tensor]:
         for _, b in self.named_buffers():
