@@ -121,7 +121,7 @@ def test_a_patched_numpy_fails_its_own_exercise_and_reaches_no_other(tmp_path: P
     _submission(tmp_path / "b-wrong", "ex6_sgd", wrong)
     results = grade(tmp_path)
     patcher, other = results["a-patcher"]["ex6_sgd"], results["b-wrong"]["ex6_sgd"]
-    assert not patcher.passed and "replaces NumPy's abs" in patcher.problems[0]
+    assert not patcher.passed and "replaces np.abs" in patcher.problems[0]
     assert not other.passed and "off by" in other.problems[0]
 
 
@@ -250,3 +250,15 @@ def test_hidden_inputs_catch_a_file_tuned_to_the_public_ones(tmp_path: Path) -> 
     assert not hidden.passed and "off by" in hidden.problems[0]
     with pytest.raises(InputError, match="course seed must be a whole number"):
         grade(tmp_path / "subs", course_seed=-1)
+
+
+def test_a_file_that_replaces_minires_reference_cannot_pass(tmp_path: Path) -> None:
+    wrong = (EXERCISES / "ex2_im2col.py").read_text().replace("return cols.reshape(c * k * k, n * oh * ow)",
+                                                                 "return 2 * cols.reshape(c * k * k, n * oh * ow)")
+    wrong += "\nimport minires.nn.functional as _F\n_F.im2col = im2col  # compare with myself\n"
+    (tmp_path / "ex2_im2col.py").write_text(wrong)
+    report = check(tmp_path / "ex2_im2col.py")
+    assert not report.passed and "replaces minires.nn.functional.im2col" in report.problems[0], str(report)
+    from minires.nn import functional as F
+
+    assert F.im2col.__module__.startswith("minires")  # put back for everyone after

@@ -33,15 +33,27 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "ex9_layer_responses": ("response_stds", "ranked"),
     "ex10_gradient_norms": ("gradient_norms",),
 }
-_NUMPY = dict(vars(np))  # NumPy's namespace as the checks found it, before any student's code ran
+
+# The namespaces the checks compute and compare with, as they were before any student's code ran:
+# NumPy's and every minires module's (a file that replaced minires.nn.functional.im2col with its own
+# would otherwise compare its answer with itself)
+# (minires's own state -- its random generator, its thread pool -- changes legitimately: only its
+# functions and classes are watched)
+_NAMESPACES = {name: (module, {k: v for k, v in vars(module).items() if name == "numpy" or callable(v)})
+               for name, module in list(sys.modules.items())
+               if module is not None and (name == "numpy" or name == "minires" or name.startswith("minires."))}
 
 
 def _restore_numpy() -> list[str]:
-    """Put back every NumPy name a student's code replaced (the checks compare with NumPy); those names."""
-    changed = sorted(k for k, v in _NUMPY.items() if vars(np).get(k) is not v)
-    for name in changed:
-        setattr(np, name, _NUMPY[name])
-    return changed
+    """Put back every NumPy or minires name a student's code replaced; those names (e.g. ``np.abs``)."""
+    changed = []
+    for name, (module, saved) in _NAMESPACES.items():
+        current = vars(module)
+        for key, value in saved.items():
+            if current.get(key) is not value:
+                setattr(module, key, value)
+                changed.append(f"{'np' if name == 'numpy' else name}.{key}")
+    return sorted(changed)
 
 
 @dataclass
@@ -442,7 +454,7 @@ def check_module(name: str, module: ModuleType) -> Report:
         report.problems.append(f"raised {type(err).__name__}: {err} (at {Path(last.filename).name}:{last.lineno})")
     patched = _restore_numpy()
     if patched:
-        report.problems.insert(0, f"the code replaces NumPy's {', '.join(patched)}: exercises must not change NumPy")
+        report.problems.insert(0, f"the code replaces {', '.join(patched)}: exercises must not change NumPy or minires")
     return report
 
 
@@ -463,5 +475,5 @@ def check(path: str | Path) -> Report:
     patched = _restore_numpy()  # before the check runs: it compares with NumPy
     report = check_module(name, module)
     if patched:
-        report.problems.insert(0, f"the file replaces NumPy's {', '.join(patched)}: exercises must not change NumPy")
+        report.problems.insert(0, f"the file replaces {', '.join(patched)}: exercises must not change NumPy or minires")
     return report
