@@ -16,7 +16,7 @@ import io
 from pathlib import Path
 
 from minires.checkpoint import atomic_write_bytes
-from minires.experiments import degradation
+from minires.experiments import degradation, shipped_results
 from minires.experiments.findings import degradation_findings, response_findings
 from minires.experiments.plots import plot_runs
 from minires.experiments.responses import responses
@@ -44,6 +44,10 @@ def main() -> None:
     plot_runs(metrics, CPU / "curves", title="CPU recipe (8,000 iterations): error and loss",
               milestones=base.scaled().milestones)
     atomic_write_bytes(CPU / "findings.md", ("\n".join(lines) + "\n").encode())
+    shipped = shipped_results("cpu")  # what the notebooks show from an installed package
+    for source, name in ((CPU / "curves.png", "curves.png"), (CPU / "table.md", "table.md"),
+                         (CPU / "findings.md", "findings.md"), (CPU / "fig7" / "fig7.png", "fig7.png")):
+        atomic_write_bytes(shipped / name, source.read_bytes())
     print("\n".join(lines))
 
 

@@ -455,13 +455,12 @@ display(Image(filename=str(out / "fig6.png"), width=800))""",
 The networks trained with the CPU recipe (8,000 iterations, the paper's schedule at 1/8 of its
 length; `docs/reproduction.md` has the commands, the full table and what they show). Their
 curves, and the findings so far:""",
-    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"  # a source checkout
-if (docs / "curves.png").exists():
-    display(Image(filename=str(docs / "curves.png"), width=800))
-    print((docs / "table.md").read_text())
-    print((docs / "findings.md").read_text())
-else:
-    print("no committed results found in", docs.resolve())""",
+    """from minires.experiments import shipped_results
+
+results = shipped_results("cpu")  # shipped inside the package: works from any install
+display(Image(filename=str(results / "curves.png"), width=800))
+print((results / "table.md").read_text())
+print((results / "findings.md").read_text())""",
     """#md ## The trained networks themselves
 Those runs' final weights ship with minires. Evaluated on the sample, they show what the table
 above shows without training anything: the sample's 3,000 training images were part of their
@@ -551,11 +550,9 @@ for name, values in stds.items():
 display(Image(filename=str(out / "fig7" / "fig7.png"), width=700))""",
     """#md ## The measured reproduction
 Responses of the CPU-recipe networks over the full 10,000-image test set (`docs/reproduction.md`):""",
-    """docs = Path(minires.__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"  # a source checkout
-if (docs / "fig7" / "fig7.png").exists():
-    display(Image(filename=str(docs / "fig7" / "fig7.png"), width=700))
-else:
-    print("no committed results found in", docs.resolve())""",
+    """from minires.experiments import shipped_results
+
+display(Image(filename=str(shipped_results("cpu") / "fig7.png"), width=700))  # shipped inside the package""",
     """#md ## Your turn
 The exercise after this notebook, in `notebooks/exercises/`
 (or the handout your teacher gave you); check your file with:

@@ -35,3 +35,4 @@ def test_the_sentence_names_the_first_length_where_the_deeper_net_leads(tmp_path
     assert overtake_sentence([]).startswith("Not measured yet")
     written = plot_budget(points, tmp_path / "budget")
     assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in written)
+

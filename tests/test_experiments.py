@@ -1,0 +1,14 @@
+"""What minires.experiments ships: the measured reproduction's results, for the notebooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def test_the_results_shipped_for_the_notebooks_are_the_reports() -> None:
+    from minires.experiments import shipped_results
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"
+    for shipped, report in (("curves.png", "curves.png"), ("table.md", "table.md"), ("findings.md", "findings.md"),
+                            ("fig7.png", "fig7/fig7.png")):
+        assert (shipped_results("cpu") / shipped).read_bytes() == (docs / report).read_bytes(), shipped
