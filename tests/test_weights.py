@@ -64,8 +64,12 @@ def test_a_file_that_does_not_fit_says_what_mismatched(finished_run: Path, tmp_p
 def test_unknown_shipped_weights_are_named() -> None:
     with pytest.raises(InputError, match="unknown weights 'imagenet': expected one of cpu"):
         shipped("resnet20", "imagenet")
+    with pytest.raises(InputError, match="unknown weights 'cpu-seedx'"):
+        shipped("resnet20", "cpu-seedx")
     with pytest.raises(InputError, match="ships no 'cpu' weights for resnet1202"):
         models.resnet1202(weights="cpu")
+    with pytest.raises(InputError, match="ships no 'quarter-seed7' weights for resnet20"):
+        models.resnet20(weights="quarter-seed7")
 
 
 SHIPPED_NAMES = sorted(p.stem.removesuffix("-cpu") for p in SHIPPED.glob("*-cpu.npz"))
@@ -82,13 +86,17 @@ def test_available_weights_lists_what_is_shipped_and_every_name_loads() -> None:
         models.available_weights("imagenet")
 
 
-@pytest.mark.parametrize("name", SHIPPED_NAMES)
-def test_shipped_weights_give_their_recorded_error_on_the_sample(name: str) -> None:
-    info = json.loads((SHIPPED / f"{name}-cpu.json").read_text())
-    model = models.get(name, weights="cpu").eval()
+SHIPPED_FILES = sorted(tuple(p.stem.split("-", 1)) for p in SHIPPED.glob("*.npz"))  # (name, variant)
+
+
+@pytest.mark.parametrize("name, variant", SHIPPED_FILES, ids=["-".join(f) for f in SHIPPED_FILES])
+def test_shipped_weights_give_their_recorded_error_on_the_sample(name: str, variant: str) -> None:
+    info = json.loads((SHIPPED / f"{name}-{variant}.json").read_text())
+    model = models.get(name, weights=variant).eval()
     images, labels = load_sample("test")
     with no_grad():
         error = 1.0 - accuracy(model(Tensor(model.normalizer(images))), labels)
     # computed once when the weights were shipped; a float32 summation order may move one image
     assert abs(error - info["sample_test_error"]) <= 1 / len(labels)
-    assert info["model"] == name and info["iterations"] == 8000 and error < 0.5
+    iterations = {"cpu": 8000, "quarter": 16000}[variant.partition("-seed")[0]]
+    assert info["model"] == name and info["iterations"] == iterations and error < 0.5

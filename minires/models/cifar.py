@@ -77,7 +77,8 @@ def cifar_resnet(depth: int, plain: bool = False, shortcut: str = "A", num_class
     """Build the paper's CIFAR network of depth 6n + 2 (see ``CifarResNet``).
 
     ``weights="cpu"`` loads the weights minires ships for this network, trained with the
-    CPU recipe (``minires train --recipe cpu``); see ``minires.models.weights``.
+    CPU recipe (``minires train --recipe cpu``); ``"quarter"`` those of the quarter recipe,
+    ``"cpu-seed1"`` those of another seed's run, where shipped; see ``minires.models.weights``.
     """
     model = CifarResNet(depth, plain=plain, shortcut=shortcut, num_classes=num_classes)
     if weights is not None:

@@ -24,14 +24,22 @@ from minires.errors import InputError
 from minires.nn import Module
 from minires.nn.module import StateDictError
 
-SHIPPED = Path(__file__).with_name("weights")  # <name>-<recipe>.npz, with <name>-<recipe>.json beside it
-RECIPES = ("cpu",)
+SHIPPED = Path(__file__).with_name("weights")  # <name>-<variant>.npz, with <name>-<variant>.json beside it
+RECIPES = ("cpu", "quarter")  # the recipes of minires train --recipe whose runs are shipped
+
+
+def _check_variant(recipe: str) -> None:
+    """A weights variant is a recipe, for the seed-0 run, or ``<recipe>-seed<N>`` for another seed."""
+    base, _, seed = recipe.partition("-seed")
+    if base not in RECIPES or (recipe != base and not seed.isdigit()):
+        raise InputError(f"unknown weights {recipe!r}: expected one of {', '.join(RECIPES)} "
+                         f"(or e.g. 'cpu-seed1' for another seed's run)")
 
 
 def shipped(name: str, recipe: str = "cpu") -> Path:
-    """The path of the weights minires ships for network ``name`` trained with ``recipe``."""
-    if recipe not in RECIPES:
-        raise InputError(f"unknown weights {recipe!r}: expected one of {', '.join(RECIPES)}")
+    """The path of the weights minires ships for network ``name`` trained with ``recipe`` (e.g. ``"cpu"``,
+    ``"quarter"``, or ``"cpu-seed1"`` for the run with seed 1)."""
+    _check_variant(recipe)
     path = SHIPPED / f"{name}-{recipe}.npz"
     if not path.is_file():
         have = available_weights(recipe)
@@ -41,9 +49,9 @@ def shipped(name: str, recipe: str = "cpu") -> Path:
 
 def available_weights(recipe: str = "cpu") -> list[str]:
     """The names of the networks minires ships ``recipe`` weights for, sorted (e.g. ``["plain20", "resnet20"]``)."""
-    if recipe not in RECIPES:
-        raise InputError(f"unknown weights {recipe!r}: expected one of {', '.join(RECIPES)}")
-    return sorted(p.stem.removesuffix(f"-{recipe}") for p in SHIPPED.glob(f"*-{recipe}.npz"))
+    _check_variant(recipe)
+    return sorted(p.stem.removesuffix(f"-{recipe}") for p in SHIPPED.glob(f"*-{recipe}.npz")
+                  if p.stem.removesuffix(f"-{recipe}").isalnum())  # resnet20-cpu, not resnet20-cpu-seed1
 
 
 def load_weights(model: Module, path: str | Path) -> Module:
