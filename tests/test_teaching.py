@@ -188,6 +188,8 @@ def test_every_exercise_names_what_the_student_writes() -> None:
                   "return param - lr * (new_buf + weight_decay * param), new_buf")],
      "weight decay belongs inside the momentum buffer"),
     ("ex6_sgd", [("g = grad + weight_decay * param", "g = grad")], "the weight decay term λ·p is missing"),
+    ("ex3_conv_backward", [("g = grad_out.transpose(1, 0, 2, 3).reshape(f, -1)", "g = grad_out.reshape(f, -1)")],
+     "transpose it to (F, N, OH, OW) before reshaping"),
 ])
 def test_a_usual_mistake_is_named_by_its_signature(name: str, edits: list, cause: str, tmp_path: Path) -> None:
     source = (EXERCISES / f"{name}.py").read_text()

@@ -176,6 +176,14 @@ def check_conv_backward(mod: ModuleType, problems: list[str]) -> None:
             return
         compare(f"grad_x (stride {stride})", got[0], x.grad.numpy(), problems)
         compare(f"grad_weight (stride {stride})", got[1], w.grad.numpy(), problems)
+        if problems:  # the usual mistake: grad_out reshaped to (F, N·OH·OW) without moving F to the front
+            f, k = w.shape[0], w.shape[2]
+            cols = F.im2col(x.numpy(), k, stride, padding)
+            scrambled = g.reshape(f, -1)
+            if _close(got[1], (scrambled @ cols.T).reshape(w.shape)):
+                _cause(problems, "grad_out is (N, F, OH, OW): transpose it to (F, N, OH, OW) before reshaping it "
+                                 "to (F, N·OH·OW), or its values land in the wrong columns")
+            return
 
 
 def check_batchnorm_backward(mod: ModuleType, problems: list[str]) -> None:
