@@ -190,6 +190,7 @@ def test_every_exercise_names_what_the_student_writes() -> None:
     ("ex6_sgd", [("g = grad + weight_decay * param", "g = grad")], "the weight decay term λ·p is missing"),
     ("ex3_conv_backward", [("g = grad_out.transpose(1, 0, 2, 3).reshape(f, -1)", "g = grad_out.reshape(f, -1)")],
      "transpose it to (F, N, OH, OW) before reshaping"),
+    ("ex8_winograd", [("v = B_T @ d @ B_T.T", "v = B_T.T @ d @ B_T")], "the tile's transform is Bᵀ·d·B"),
 ])
 def test_a_usual_mistake_is_named_by_its_signature(name: str, edits: list, cause: str, tmp_path: Path) -> None:
     source = (EXERCISES / f"{name}.py").read_text()

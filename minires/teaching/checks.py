@@ -333,7 +333,16 @@ def check_winograd(mod: ModuleType, problems: list[str]) -> None:
         problems.append(f"winograd_1d multiplies data by filter {_Tagged.products} times; F(2, 3) needs only 4")
     d, g = rng.standard_normal((4, 4)), rng.standard_normal((3, 3))
     expected = np.array([[np.sum(d[i : i + 3, j : j + 3] * g) for j in range(2)] for i in range(2)])
-    compare("winograd_tile", mod.winograd_tile(d, g), expected, problems)
+    got = mod.winograd_tile(d, g)
+    before = len(problems)
+    compare("winograd_tile", got, expected, problems)
+    if len(problems) > before:  # the usual mistake: the tile's transform applied from the wrong side
+        b_t = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=float)
+        g_m = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=float)
+        a_t = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=float)
+        u = g_m @ g @ g_m.T
+        if _close(got, a_t @ (u * (b_t.T @ d @ b_t)) @ a_t.T):
+            _cause(problems, "the tile's transform is Bᵀ·d·B (B_T @ d @ B_T.T); yours is B·d·Bᵀ")
     x, w = rng.standard_normal((3, 6, 8)), rng.standard_normal((4, 3, 3, 3))
     expected = F.conv2d(minires.tensor(x[None]), minires.tensor(w), padding=1).numpy()[0]
     compare("winograd_conv2d (3 channels, 6x8 image, 4 filters)", mod.winograd_conv2d(x, w), expected, problems)
