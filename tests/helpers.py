@@ -47,3 +47,18 @@ def compare_with_torch(
 def randn(*shape: int, dtype: type = np.float64, seed: int = 0) -> np.ndarray:
     """A reproducible random array."""
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def poison_loss_at(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
+    """Make the trainer's loss NaN at training step ``step`` (1-based), to test the divergence stop."""
+    from minires.train import trainer
+
+    calls = {"n": 0}
+    real = trainer.cross_entropy
+
+    def poisoned(logits, labels, reduction="mean", **kw):  # noqa: ANN001, ANN003, ANN202
+        calls["n"] += 1
+        loss = real(logits, labels, reduction, **kw)
+        return loss * float("nan") if calls["n"] == step else loss
+
+    monkeypatch.setattr(trainer, "cross_entropy", poisoned)

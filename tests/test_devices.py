@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import poison_loss_at
 
 import minires
 from minires import backend, checkpoint, models, nn, optim
@@ -353,17 +354,9 @@ def test_accuracy_and_error_count_on_the_device(device: str) -> None:
 
 def test_a_nan_loss_stops_the_run_in_the_read_window_on_the_device(device: str, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from minires.train import TrainConfig, TrainingDiverged, train, trainer
+    from minires.train import TrainConfig, TrainingDiverged, train
 
-    calls = {"n": 0}
-    real = trainer.cross_entropy
-
-    def poisoned(logits, labels, reduction="mean", **kw):  # noqa: ANN001, ANN003, ANN202
-        calls["n"] += 1
-        loss = real(logits, labels, reduction, **kw)
-        return loss * float("nan") if calls["n"] == 7 else loss
-
-    monkeypatch.setattr(trainer, "cross_entropy", poisoned)
+    poison_loss_at(monkeypatch, 7)
     cfg = TrainConfig(model="resnet8", data="sample", device=device, out=str(tmp_path / "run"), batch_size=4,
                       iterations=60, milestones=[40], eval_every=1000, checkpoint_every=5, eval_subset=20)
     # on a GPU the losses are read every 50 steps, so the NaN of step 7 is found at step 50 at the latest

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cifar_files import write_cifar
+from helpers import poison_loss_at
 
 from minires import checkpoint
 from minires.train import RunExists, TrainConfig, TrainingDiverged, train
@@ -111,17 +112,7 @@ def test_ctrl_c_saves_and_resume_continues(tiny_data: Path, tmp_path: Path, monk
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from minires.train import trainer
-
-    calls = {"n": 0}
-    real = trainer.cross_entropy
-
-    def poisoned(logits, labels, reduction="mean", **kw):  # noqa: ANN001, ANN003, ANN202
-        calls["n"] += 1
-        loss = real(logits, labels, reduction, **kw)
-        return loss * float("nan") if calls["n"] == 4 else loss
-
-    monkeypatch.setattr(trainer, "cross_entropy", poisoned)
+    poison_loss_at(monkeypatch, 4)
     with pytest.raises(TrainingDiverged, match="became nan at iteration 4.*last good checkpoint"):
         train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
     state = checkpoint.load(tmp_path / "run" / "checkpoint.npz")
