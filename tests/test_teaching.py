@@ -25,6 +25,7 @@ def test_every_exercise_has_a_check_and_a_file() -> None:
 def test_the_solution_passes(name: str) -> None:
     report = check(EXERCISES / f"{name}.py")
     assert report.passed, str(report)
+    assert report.points == report.out_of == 10, report.parts
 
 
 @pytest.mark.parametrize("name", CHECKS)
@@ -71,7 +72,8 @@ def test_a_teacher_makes_the_handout_and_grades_a_class(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["grade", str(submissions), "--csv", str(tmp_path / "grades.csv")]) == 0
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
-    assert rows["ada"]["total"] == str(len(CHECKS)) and rows["bob"]["total"] == "0"
+    assert rows["ada"]["total"] == rows["ada"]["out_of"] == str(10 * len(CHECKS)) and rows["bob"]["total"] == "0"
+    assert rows["ada"]["passed"] == str(len(CHECKS)) and rows["bob"]["passed"] == "0"
     assert "ex7_lr_schedule: not handed in" in rows["bob"]["notes"]
     assert grades_csv(grade(submissions)) == (tmp_path / "grades.csv").read_text()
     assert main(["check", str(tmp_path / "handout" / "ex6_sgd.py")]) == 1
@@ -265,3 +267,80 @@ def test_a_file_that_replaces_minires_reference_cannot_pass(tmp_path: Path) -> N
     from minires.nn import functional as F
 
     assert F.im2col.__module__.startswith("minires")  # put back for everyone after
+
+
+# ---------------------------------------------------------------- points per part, partial credit
+
+
+@pytest.mark.parametrize("course_seed", [None, 2026])
+@pytest.mark.parametrize("name", CHECKS)
+def test_every_part_compares_as_many_cases_as_its_points_say(name: str, course_seed: int | None) -> None:
+    import importlib.util
+    from collections import Counter
+
+    from minires.teaching import checks
+
+    spec = importlib.util.spec_from_file_location(f"_solution_{name}", EXERCISES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    problems = checks.Problems()
+    checks.set_course_seed(course_seed)
+    try:
+        checks.CHECKS[name](module, problems)
+    finally:
+        checks.set_course_seed(None)
+    assert not problems and all(right for _, right in problems.cases)
+    counted = Counter(checks._part_of(name, case) for case, _ in problems.cases)
+    assert counted == {part: p.cases for part, p in checks.POINTS[name].items()}
+
+
+@pytest.mark.parametrize(("name", "old", "new", "points", "parts"), [
+    # im2col wrong in all four geometries, col2im right: half the exercise
+    ("ex2_im2col", "return cols.reshape(c * k * k, n * oh * ow)", "return cols.reshape(c * k * k, n * oh * ow).T",
+     5, {"im2col": 0, "col2im": 5}),
+    # weight decay missing: wrong from step 1, so the check stops there and nothing is earned
+    ("ex6_sgd", "g = grad + weight_decay * param\n", "g = grad\n",
+     0, {"parameter after step": 0}),
+    # '>' for '>=': wrong exactly at the two milestones, right at the other six iterations
+    ("ex7_lr_schedule", "iteration >= m", "iteration > m", 7.5, {"learning rate": 7.5}),
+    # the tile transformed from the wrong side: winograd_1d and its four products still earn theirs
+    ("ex8_winograd", "v = B_T @ d @ B_T.T", "v = B_T.T @ d @ B_T", 7,
+     {"winograd_1d": 2, "four multiplications": 2, "winograd_tile": 0, "winograd_conv2d": 3}),
+])
+def test_partial_credit_counts_the_parts_that_are_right(name: str, old: str, new: str, points: float,
+                                                        parts: dict, tmp_path: Path) -> None:
+    source = (EXERCISES / f"{name}.py").read_text()
+    assert old in source
+    (tmp_path / f"{name}.py").write_text(source.replace(old, new))
+    report = check(tmp_path / f"{name}.py")
+    assert not report.passed and report.points == pytest.approx(points) and report.out_of == 10
+    assert report.parts == pytest.approx(parts), report.parts
+
+
+def test_weight_decay_after_momentum_keeps_the_first_step(tmp_path: Path) -> None:
+    source = (EXERCISES / "ex6_sgd.py").read_text()
+    for old, new in [("g = grad + weight_decay * param", "g = grad"),
+                     ("return param - lr * new_buf, new_buf", "return param - lr * (new_buf + weight_decay * param), "
+                                                              "new_buf")]:
+        source = source.replace(old, new)
+    (tmp_path / "ex6_sgd.py").write_text(source)
+    report = check(tmp_path / "ex6_sgd.py")
+    assert report.points == pytest.approx(10 / 3)  # right at step 1 of 3; the check stops at step 2
+
+
+def test_a_borrowed_or_patching_file_gets_no_points(tmp_path: Path) -> None:
+    (tmp_path / "ex2_im2col.py").write_text("from minires.nn.functional import im2col, col2im\n")
+    assert check(tmp_path / "ex2_im2col.py").points == 0
+    _submission(tmp_path / "p", "ex6_sgd", "\nimport numpy as np\nnp.abs = lambda x, *a, **k: x * 0\n")
+    report = check(tmp_path / "p" / "ex6_sgd.py")
+    assert not report.passed and report.points == 0
+
+
+def test_the_csv_has_points_per_exercise_and_totals(tmp_path: Path) -> None:
+    source = (EXERCISES / "ex7_lr_schedule.py").read_text().replace("iteration >= m", "iteration > m")
+    (tmp_path / "subs" / "cy").mkdir(parents=True)
+    (tmp_path / "subs" / "cy" / "ex7_lr_schedule.py").write_text(source)
+    _submission(tmp_path / "subs" / "cy", "ex2_im2col")
+    rows = list(csv.DictReader(io.StringIO(grades_csv(grade(tmp_path / "subs")))))
+    assert rows[0]["ex7_lr_schedule"] == "7.5" and rows[0]["ex2_im2col"] == "10" and rows[0]["ex6_sgd"] == "0"
+    assert rows[0]["total"] == "17.5" and rows[0]["out_of"] == "100" and rows[0]["passed"] == "1"

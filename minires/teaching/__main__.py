@@ -1,4 +1,4 @@
-"""``python -m minires.teaching check|student|grade``: see ``minires.teaching``."""
+"""``python -m minires.teaching check|student|notebooks|grade|hint``: see ``minires.teaching``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from minires.teaching.checks import check
 from minires.teaching.grading import MEMORY_MB, TIMEOUT, grade, grades_csv
 from minires.teaching.handout import make_student
 from minires.teaching.hints import hint
+from minires.teaching.notebook import make_notebooks
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--jobs", type=int, help="checks at once (default: the CPU count)")
     g.add_argument("--course-seed", type=int, help="hidden inputs: every check draws its inputs from this seed "
                                                    "too (keep it out of the handout)")
+    n = sub.add_parser("notebooks", help="a notebook per exercise: text, nbgrader answer cell, a test cell per part")
+    n.add_argument("source", help="folder of exercise files with solutions")
+    n.add_argument("out", help="folder for the notebooks")
+    n.add_argument("--student", action="store_true", help="blank the solutions (nbgrader does this itself)")
     h = sub.add_parser("hint", help="a hint for an exercise: 1 a nudge, 2 the method, 3 the formula")
     h.add_argument("exercise", help="e.g. ex4 or ex4_batchnorm_backward")
     h.add_argument("--level", type=int, default=1, choices=[1, 2, 3])
@@ -44,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if all(r.passed for r in reports) else 1
         if args.command == "hint":
             print(hint(args.exercise, args.level))
+            return 0
+        if args.command == "notebooks":
+            written = make_notebooks(args.source, args.out, student=args.student)
+            print(f"wrote {len(written)} notebooks into {args.out}")
             return 0
         if args.command == "student":
             written = make_student(args.source, args.out)

@@ -2,7 +2,14 @@
 
 Every check gets the student's module, calls what the exercise asked for on small random
 inputs (float64, so only real mistakes show), and compares with minires: the value, the
-shape, each gradient.  It returns a ``Report``: passed, and one line per problem.
+shape, each gradient.  It returns a ``Report``: passed, one line per problem, and points.
+
+Points: each exercise is worth 10, split over its parts (``POINTS``): "im2col" and "col2im",
+"grad_x" and "grad_weight", ...  A part that compares several cases (four geometries of im2col,
+three steps of SGD) earns its points in proportion to the cases that came out right, so a
+student whose col2im is right and whose im2col is wrong gets half the exercise.  A case that
+never ran (the check stopped at an error, or the function raised) earns nothing.  A file that
+hands in minires's own function, or patches NumPy or minires, gets no points at all.
 """
 
 from __future__ import annotations
@@ -56,39 +63,114 @@ def _restore_numpy() -> list[str]:
     return sorted(changed)
 
 
+@dataclass(frozen=True)
+class Part:
+    """One graded part of an exercise: its ``points``, earned in proportion over its ``cases``."""
+
+    points: float
+    cases: int = 1
+
+
+# Every exercise is worth 10 points; a part is named by the start of what its comparisons are called
+POINTS: dict[str, dict[str, Part]] = {
+    "ex1_custom_function": {"forward": Part(4), "gradient with respect to x": Part(6)},
+    "ex2_im2col": {"im2col": Part(5, 4), "col2im": Part(5, 4)},
+    "ex3_conv_backward": {"grad_x": Part(5, 2), "grad_weight": Part(5, 2)},
+    "ex4_batchnorm_backward": {"grad_x": Part(6), "grad_gamma": Part(2), "grad_beta": Part(2)},
+    "ex5_basic_block": {"BasicBlock(16, 16, stride=1)": Part(5), "BasicBlock(16, 32, stride=2)": Part(5)},
+    "ex6_sgd": {"parameter after step": Part(10, 3)},
+    "ex7_lr_schedule": {"learning rate": Part(10, 8)},
+    "ex8_winograd": {"winograd_1d": Part(2, 3), "four multiplications": Part(2), "winograd_tile": Part(3),
+                     "winograd_conv2d": Part(3)},
+    "ex9_layer_responses": {"response_stds": Part(6, 2), "hooks removed": Part(2, 2), "ranked": Part(2)},
+    "ex10_gradient_norms": {"output-gradient norms": Part(4, 2), "weight-gradient norms": Part(4, 2),
+                            "hooks removed": Part(2, 2)},
+}
+
+
+class Problems(list):
+    """The problem lines of a check (a list of str), and every case it compared: (name, right or not)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cases: list[tuple[str, bool]] = []
+
+
+def _case(problems: list[str], name: str, right: bool, problem: str | None = None) -> None:
+    """Count one compared case of a part (``name`` starts with the part's name); add ``problem`` if wrong."""
+    if isinstance(problems, Problems):
+        problems.cases.append((name, right))
+    if not right and problem is not None:
+        problems.append(problem)
+
+
+def score(exercise: str, cases: list[tuple[str, bool]]) -> dict[str, float]:
+    """Points per part of ``exercise`` for the compared ``cases``: points × (cases right / cases expected)."""
+    earned = {}
+    for part, spec in POINTS[exercise].items():
+        right = sum(ok for name, ok in cases if _part_of(exercise, name) == part)
+        earned[part] = spec.points * min(right, spec.cases) / spec.cases
+    return earned
+
+
+def _part_of(exercise: str, name: str) -> str | None:
+    """The part a compared case belongs to: the longest part name it starts with."""
+    parts = [p for p in POINTS[exercise] if name.startswith(p)]
+    return max(parts, key=len) if parts else None
+
+
 @dataclass
 class Report:
-    """What one check found: ``passed``, and one line per problem (empty when passed)."""
+    """What one check found: ``passed``, one line per problem (empty when passed), points per part.
+
+    ``parts``: {part: points earned}; ``points`` their sum, ``out_of`` what the exercise is worth.
+    """
 
     exercise: str
     problems: list[str] = field(default_factory=list)
+    parts: dict[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return not self.problems
 
+    @property
+    def points(self) -> float:
+        return float(sum(self.parts.values()))
+
+    @property
+    def out_of(self) -> float:
+        return float(sum(p.points for p in POINTS.get(self.exercise, {}).values()))
+
     def __str__(self) -> str:
         if self.passed:
-            return f"{self.exercise}: passed"
-        return f"{self.exercise}: {len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems)
+            return f"{self.exercise}: passed ({self.points:g}/{self.out_of:g} points)"
+        return (f"{self.exercise}: {len(self.problems)} problem(s), {self.points:.3g}/{self.out_of:g} points\n"
+                + "\n".join(f"  - {p}" for p in self.problems))
 
 
 def compare(name: str, got: Any, expected: np.ndarray, problems: list[str]) -> None:
-    """Add a line to ``problems`` if ``got`` is not ``expected``: its type, shape, or how far off."""
+    """Add a line to ``problems`` if ``got`` is not ``expected``: its type, shape, or how far off.
+
+    Each comparison is one case of the part its ``name`` starts with (see ``POINTS``).
+    """
     if isinstance(got, minires.Tensor):
         got = got.numpy()
     if not isinstance(got, np.ndarray):
-        problems.append(f"{name}: expected an array of shape {expected.shape}, got {type(got).__name__}")
+        _case(problems, name, False, f"{name}: expected an array of shape {expected.shape}, got {type(got).__name__}")
         return
     if got.shape != expected.shape:
-        problems.append(f"{name}: expected shape {expected.shape}, got {got.shape}")
+        _case(problems, name, False, f"{name}: expected shape {expected.shape}, got {got.shape}")
         return
     error = np.abs(got - expected)
     scale = np.abs(expected).max() or 1.0
     if not np.all(np.isfinite(got)) or error.max() > TOLERANCE * scale:
         worst = np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error, np.inf)), error.shape)
-        problems.append(f"{name}: off by up to {error.max():.3g} (largest value {scale:.3g}); first at index "
-                        f"{tuple(int(i) for i in worst)}: got {got[worst]:.6g}, expected {expected[worst]:.6g}")
+        _case(problems, name, False,
+              f"{name}: off by up to {error.max():.3g} (largest value {scale:.3g}); first at index "
+              f"{tuple(int(i) for i in worst)}: got {got[worst]:.6g}, expected {expected[worst]:.6g}")
+        return
+    _case(problems, name, True)
 
 
 def _close(a: Any, b: np.ndarray) -> bool:
@@ -275,8 +357,8 @@ def check_lr_schedule(mod: ModuleType, problems: list[str]) -> None:
     for iteration in (0, 1, 31999, 32000, 32001, 47999, 48000, 63999):
         schedule.iteration = iteration
         got, expected = mod.learning_rate(iteration), schedule.lr()
-        if not isinstance(got, (int, float)) or abs(got - expected) > 1e-12:
-            problems.append(f"iteration {iteration}: learning rate {got!r}, expected {expected:g}")
+        right = isinstance(got, (int, float)) and abs(got - expected) <= 1e-12
+        _case(problems, "learning rate", right, f"iteration {iteration}: learning rate {got!r}, expected {expected:g}")
 
 
 class _Tagged(float):
@@ -327,10 +409,12 @@ def check_winograd(mod: ModuleType, problems: list[str]) -> None:
         d, g = rng.standard_normal(4), rng.standard_normal(3)
         expected = np.array([d[0:3] @ g, d[1:4] @ g])
         compare(f"winograd_1d (trial {trial + 1})", np.asarray(mod.winograd_1d(d, g), dtype=float), expected, problems)
+    values_right = not problems
     _Tagged.products = 0
     mod.winograd_1d([_Tagged(v, frozenset("d")) for v in d], [_Tagged(v, frozenset("g")) for v in g])
-    if _Tagged.products > 4:
-        problems.append(f"winograd_1d multiplies data by filter {_Tagged.products} times; F(2, 3) needs only 4")
+    _case(problems, "four multiplications", values_right and _Tagged.products <= 4,  # (right values, fewer products)
+          f"winograd_1d multiplies data by filter {_Tagged.products} times; F(2, 3) needs only 4"
+          if _Tagged.products > 4 else None)
     d, g = rng.standard_normal((4, 4)), rng.standard_normal((3, 3))
     expected = np.array([[np.sum(d[i : i + 3, j : j + 3] * g) for j in range(2)] for i in range(2)])
     got = mod.winograd_tile(d, g)
@@ -392,8 +476,8 @@ def check_layer_responses(mod: ModuleType, problems: list[str]) -> None:
         if len(problems) > before and np.allclose(got, in_training, rtol=1e-6):
             problems[-1] += " — these are training-mode responses (batch statistics): call model.eval() first"
         left = sum(len(m._forward_hooks) for m in model.modules())
-        if left:
-            problems.append(f"{where}: {left} hook(s) still attached after it returned: remove them (handle.remove())")
+        _case(problems, "hooks removed", not left,
+              f"{where}: {left} hook(s) still attached after it returned: remove them (handle.remove())")
     compare("ranked([0.5, 1.2, 0.9])", np.asarray(mod.ranked([0.5, 1.2, 0.9]), dtype=float),
             np.array([1.2, 0.9, 0.5]), problems)
 
@@ -433,8 +517,8 @@ def check_gradient_norms(mod: ModuleType, problems: list[str]) -> None:
                 return
             compare(f"{label} (shortcut {shortcut})", ours, np.asarray(theirs), problems)
         left = sum(len(m._forward_hooks) for m in model.modules()) - hooks_before
-        if left:
-            problems.append(f"{left} hook(s) still attached after it returned: remove them (handle.remove())")
+        _case(problems, "hooks removed", not left,
+              f"{left} hook(s) still attached after it returned: remove them (handle.remove())")
         if problems:
             return
 
@@ -454,8 +538,9 @@ CHECKS: dict[str, Callable[[ModuleType, list[str]], None]] = {
 
 
 def check_module(name: str, module: ModuleType) -> Report:
-    """Run exercise ``name``'s check on an imported module."""
-    report = Report(name)
+    """Run exercise ``name``'s check on an imported module: its problems and its points per part."""
+    problems = Problems()
+    report = Report(name, problems)
     borrowed = [f"{answer} is minires's own ({obj.__module__}), not written here" for answer in ANSWERS.get(name, ())
                 if (obj := getattr(module, answer, None)) is not None
                 and str(getattr(obj, "__module__", "")).startswith("minires")]
@@ -463,7 +548,7 @@ def check_module(name: str, module: ModuleType) -> Report:
         report.problems.extend(borrowed)
         return report
     try:
-        CHECKS[name](module, report.problems)
+        CHECKS[name](module, problems)
     except NotImplementedError:
         report.problems.append("not written yet (a NotImplementedError is still there)")
     except Exception as err:  # the student's code failed: say where, briefly
@@ -472,6 +557,8 @@ def check_module(name: str, module: ModuleType) -> Report:
     patched = _restore_numpy()
     if patched:
         report.problems.insert(0, f"the code replaces {', '.join(patched)}: exercises must not change NumPy or minires")
+    else:
+        report.parts = score(name, problems.cases)
     return report
 
 
@@ -493,4 +580,5 @@ def check(path: str | Path) -> Report:
     report = check_module(name, module)
     if patched:
         report.problems.insert(0, f"the file replaces {', '.join(patched)}: exercises must not change NumPy or minires")
+        report.parts = {}
     return report

@@ -61,7 +61,8 @@ def check_isolated(file: str | Path, timeout: float = TIMEOUT, memory_mb: int = 
         _stop(child)
     try:
         saved = json.loads(output.decode().strip().splitlines()[-1])
-        return Report(str(saved["exercise"]), [str(p) for p in saved["problems"]])
+        return Report(str(saved["exercise"]), [str(p) for p in saved["problems"]],
+                      {str(k): float(v) for k, v in saved["parts"].items()})
     except (ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError):
         code = child.returncode
         if code < 0:
@@ -118,15 +119,23 @@ def grade(submissions: str | Path, timeout: float = TIMEOUT, memory_mb: int = ME
 
 
 def grades_csv(results: dict[str, dict[str, Report]]) -> str:
-    """One row per student: 1/0 per exercise, the total, and the first problem of each failed exercise."""
+    """One row per student: points per exercise, the total, what it was out of, and the first problem of each
+    exercise that did not pass (points to two decimals: partial credit, see ``checks.POINTS``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *CHECKS, "total", "notes"])
+    writer.writerow(["student", *CHECKS, "total", "out_of", "passed", "notes"])
     for student, reports in results.items():
-        marks = [int(reports[name].passed) for name in CHECKS]
+        points = [reports[name].points for name in CHECKS]
         notes = "; ".join(f"{name}: {r.problems[0]}" for name, r in reports.items() if not r.passed)
-        writer.writerow([student, *marks, sum(marks), notes])
+        writer.writerow([student, *(_points(p) for p in points), _points(sum(points)),
+                         _points(sum(reports[name].out_of for name in CHECKS)),
+                         sum(reports[name].passed for name in CHECKS), notes])
     return buffer.getvalue()
+
+
+def _points(value: float) -> str:
+    """Points as the CSV writes them: 7.5, 6.67, 10."""
+    return f"{round(value, 2):g}"
 
 
 def _child(file: str, memory_mb: int, course_seed: int | None) -> None:
@@ -145,7 +154,8 @@ def _child(file: str, memory_mb: int, course_seed: int | None) -> None:
     sys.argv = sys.argv[:1]  # (the student's code does not see the course seed)
     set_course_seed(course_seed)
     report = check(file)
-    report_to.write(json.dumps({"exercise": report.exercise, "problems": report.problems}) + "\n")
+    report_to.write(json.dumps({"exercise": report.exercise, "problems": report.problems, "parts": report.parts})
+                    + "\n")
     report_to.flush()
 
 
