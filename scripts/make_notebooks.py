@@ -398,6 +398,16 @@ recorded (`no_grad`).""",
 with minires.no_grad():
     logits = model(minires.Tensor(test_x))
 print(f"test error after {iterations} iterations: {1 - F.accuracy(logits, test_y):.1%}")""",
+    """#md **Will you get the same numbers?** On the same machine with the same settings, yes, to the
+last bit: every random draw comes from the seeds above. On another machine, expect the errors
+to differ by a point or two. A convolution's float32 sums come out in a different order with
+another number of worker threads (`minires.set_num_threads`) or another BLAS kernel (OpenBLAS
+picks one for your processor), so the last bit of a product differs after the first step; SGD at
+learning rate 0.1 then grows that bit into a different run. Measured with this loop on one
+machine: two runs with 2 threads gave identical losses at every step; with 1 thread, or with
+OpenBLAS held to its older AVX2 kernel, the loss differed in the 4th digit at step 5 and by
+0.07-0.12 at step 15. The lesson holds either way: a single short run's error is not a
+measurement to a tenth of a percent. (A saved run resumes bit for bit: see the user guide.)""",
     """#md ## The same, with `minires.train`
 `TrainConfig` holds every setting (the defaults are the paper's); `train` runs the loop above and
 also evaluates, checkpoints, resumes exactly and logs `metrics.jsonl`. Callbacks watch a run
