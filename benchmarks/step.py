@@ -3,6 +3,7 @@
     python -m benchmarks.step minires resnet20 --batch 128 --steps 10
     python -m benchmarks.step torch resnet20 --device cuda
     python -m benchmarks.step minires resnet20 --device simcuda   # kernel launches and host waits per step
+    python -m benchmarks.step torch resnet20 --threads 1          # one core (set_num_threads)
 
 Training: forward + backward + SGD (momentum 0.9, weight decay 1e-4) on random
 CIFAR-shaped data; throughput is the median over ``--steps`` steps after
@@ -13,6 +14,11 @@ Peak memory is this process's peak resident set size on the
 CPU; on a GPU, the most device memory held (CuPy's memory pool, PyTorch's
 ``max_memory_reserved``).  On a GPU every clock read waits for the device first,
 so a step's time includes all the work it queued.
+
+``--threads N`` holds the framework to N threads (``minires.set_num_threads``,
+``torch.set_num_threads``); without it each uses its own default (all cores).
+The JSON line says what the step ran on: NumPy's BLAS, its kernel and threads
+for minires, PyTorch's threads and kernels for PyTorch (``benchmarks.machine``).
 
 On the simulated GPU (``--device simcuda``, see ``minires.testing.simcuda``)
 times mean nothing; instead it counts what one training step and one
@@ -169,10 +175,24 @@ def main() -> None:
     p.add_argument("--no-train", action="store_true")
     p.add_argument("--no-infer", action="store_true")
     p.add_argument("--device", choices=["cpu", "cuda", "simcuda"], default="cpu")
+    p.add_argument("--threads", type=int, help="threads for the framework (default: its own choice)")
     a = p.parse_args()
+    if a.threads is not None:
+        if a.framework == "minires":
+            import minires
+
+            minires.set_num_threads(a.threads)
+        else:
+            import torch
+
+            torch.set_num_threads(a.threads)
     args = (a.model, a.batch, a.infer_batch, a.steps, a.warmup, not a.no_train, not a.no_infer, a.device)
     out = minires_step(*args) if a.framework == "minires" else torch_step(*args)
-    out.update(framework=a.framework, model=a.model, batch=a.batch)
+    from benchmarks.machine import machine_info
+
+    ran_on = machine_info(with_torch=a.framework == "torch")
+    out.update(framework=a.framework, model=a.model, batch=a.batch, threads=a.threads,
+               ran_on=ran_on["torch"] if a.framework == "torch" else ran_on["blas"])
     print(json.dumps(out))
     sys.stdout.flush()
 

@@ -1,74 +1,92 @@
 """Splitting a hot loop over the CPU's cores.
 
 NumPy runs every copy and elementwise op on one core; only its matrix
-products (OpenBLAS) use them all.  A convolution in minires is a loop over
-chunks of images -- copy the chunk's columns, multiply, copy the result
-out -- so on a 2-core laptop one core idled through every copy.  The fix
+products (its BLAS: OpenBLAS in NumPy's wheels) use them all.  A
+convolution in minires is a loop over chunks of images -- copy the chunk's
+columns, multiply, copy the result out -- so on a 2-core laptop one core
+idled through every copy.  The fix
 (PyTorch's CPU kernels split their loops over a thread pool in the same
 spirit): give each core a share of the chunks, and let each share run its
-copies *and* its products on one core (one OpenBLAS thread each, so the
+copies *and* its products on one core (one BLAS thread each, so the
 workers don't fight over the cores).
 NumPy releases Python's GIL inside large copies and products, so Python
 threads are enough.
 
     parallel.run(task, range(0, n, chunk))
         # task(range(0, n, 2·chunk)) and task(range(chunk, n, 2·chunk)) on two
-        # cores, OpenBLAS held to one thread meanwhile; returns both results
+        # cores, the BLAS held to one thread meanwhile; returns both results
 
-The number of workers follows OpenBLAS's own thread count (so
-``OPENBLAS_NUM_THREADS=1`` turns this off too); ``set_num_threads`` changes
-it, as ``torch.set_num_threads`` does.  Where minires cannot find NumPy's
-OpenBLAS to hold it to one thread (NumPy built on another BLAS, or not on
-Linux), there is one worker: the loop runs as a plain loop.
+The number of workers follows the BLAS's own thread count (so
+``OPENBLAS_NUM_THREADS=1`` or ``MKL_NUM_THREADS=1`` turns this off too);
+``set_num_threads`` changes it, as ``torch.set_num_threads`` does.  The BLAS
+is found and held through threadpoolctl (the library scikit-learn uses for
+this), which knows OpenBLAS, MKL and BLIS on Linux, macOS and Windows.  Where
+it finds no BLAS it can control (Apple's Accelerate, or threadpoolctl not
+installed), there is one worker: the loop runs as a plain loop.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import numpy as np  # noqa: F401  (loads NumPy's OpenBLAS, which _find_openblas looks for)
+import numpy as np  # noqa: F401  (loads NumPy's BLAS, which threadpoolctl then finds among the loaded libraries)
 
-__all__ = ["run", "get_num_threads", "set_num_threads"]
+__all__ = ["run", "get_num_threads", "set_num_threads", "blas_info"]
 
 T = TypeVar("T")
 
 
-class _OpenBLAS:
-    """The thread-count functions of the OpenBLAS that NumPy loaded."""
+class _BLAS:
+    """NumPy's BLAS library (or libraries), through threadpoolctl: its thread count, read and set."""
 
-    def __init__(self, library: ctypes.CDLL, prefix: str, suffix: str) -> None:
-        self.set_threads = getattr(library, f"{prefix}_set_num_threads{suffix}")
-        self.get_threads = getattr(library, f"{prefix}_get_num_threads{suffix}")
-        self.set_threads.argtypes, self.set_threads.restype = [ctypes.c_int], None
-        self.get_threads.argtypes, self.get_threads.restype = [], ctypes.c_int
+    def __init__(self, controllers: list[Any]) -> None:
+        self.controllers = controllers  # threadpoolctl LibController objects, NumPy's own first
+
+    def get_threads(self) -> int:
+        return int(self.controllers[0].get_num_threads())
+
+    def set_threads(self, count: int) -> None:
+        for controller in self.controllers:
+            controller.set_num_threads(count)
 
 
-def _find_openblas() -> _OpenBLAS | None:
-    """NumPy's OpenBLAS, found among the libraries this process has loaded (Linux only)."""
+def _find_blas() -> _BLAS | None:
+    """NumPy's BLAS as threadpoolctl finds it among the loaded libraries; None if there is none it controls."""
     try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line and "/" in line}
-    except OSError:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
         return None
-    for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):  # NumPy's own copy first
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        # NumPy's wheels ship scipy-openblas with prefixed, 64-bit-integer symbol names
-        for prefix, suffix in [("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                               ("openblas", "")]:
-            if hasattr(library, f"{prefix}_set_num_threads{suffix}"):
-                return _OpenBLAS(library, prefix, suffix)
-    return None
+    found = ThreadpoolController().select(user_api="blas").lib_controllers
+    # NumPy's wheels bring their own OpenBLAS (in numpy.libs or numpy/.dylibs); another library's BLAS
+    # loaded in the same process (a PyTorch or SciPy copy) is not the one NumPy's products run on
+    numpy_own = [c for c in found if "numpy" in str(c.filepath).lower()]
+    chosen = numpy_own or list(found)
+    return _BLAS(chosen) if chosen else None
 
 
-_blas = _find_openblas()
+def blas_info() -> dict[str, Any]:
+    """What NumPy's matrix products run on: library, version, kernel architecture, threads, file.
+
+    ``architecture`` is the kernel the library chose for this CPU (OpenBLAS: e.g. "SkylakeX" for
+    AVX-512, "Haswell" for AVX2; ``OPENBLAS_CORETYPE`` overrides its choice).  Benchmarks print it:
+    a product's speed depends on it more than on anything minires does.  ``library`` is None
+    where no BLAS that threadpoolctl controls was found.
+    """
+    if _blas is None:
+        return {"library": None, "version": None, "architecture": None, "threads": 1, "threading_layer": None,
+                "filepath": None, "minires_workers": get_num_threads()}
+    info = _blas.controllers[0].info()
+    return {"library": info.get("internal_api"), "version": info.get("version"),
+            "architecture": info.get("architecture"), "threads": _blas.get_threads(),
+            "threading_layer": info.get("threading_layer"), "filepath": info.get("filepath"),
+            "minires_workers": get_num_threads()}
+
+
+_blas = _find_blas()
 _workers = _blas.get_threads() if _blas is not None else 1
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -96,16 +114,17 @@ def set_num_threads(count: int) -> None:
     1 turns the sharing off: every loop runs on the calling thread, and NumPy's
     matrix products on one core.
 
-    More than 1 needs NumPy's OpenBLAS, which each worker holds to one
-    thread; without it (another BLAS, or not Linux) a clear error says so.
+    More than 1 needs a BLAS that threadpoolctl can hold to one thread per
+    worker (OpenBLAS, MKL, BLIS); without one a clear error says so.
     """
     global _workers, _pool
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ValueError(f"set_num_threads: expected a whole number of threads >= 1, got {count!r}")
     if count > 1 and _blas is None:
         raise RuntimeError(
-            "set_num_threads: minires found no OpenBLAS in this NumPy to hold to one thread per "
-            "worker, so it can only run its loops on one thread (count=1)"
+            "set_num_threads: threadpoolctl found no BLAS in this NumPy that it can hold to one thread per "
+            "worker (OpenBLAS, MKL or BLIS; is threadpoolctl installed?), so minires runs its loops on one "
+            "thread (count=1)"
         )
     with _pool_lock:
         if _pool is not None and count != _workers:
@@ -148,7 +167,7 @@ def run(task: Callable[[Sequence[int]], T], items: Sequence[int]) -> list[T]:
     Returns:
         the tasks' results, one per share (a list of one for a plain loop).
 
-    While shares run, OpenBLAS is held to one thread: each worker is one
+    While shares run, the BLAS is held to one thread: each worker is one
     core.  With one worker, or one item, ``task(items)`` simply runs here.
     """
     workers = min(_workers, len(items))

@@ -25,3 +25,31 @@ def test_profile_times_every_function_and_restores_them() -> None:
     assert per_step[("Conv2dFunction", "forward")] > 0 and per_step[("Conv2dFunction", "backward")] > 0
     assert per_step[("BatchNormFunction", "backward")] > 0
     assert 0 < sum(per_step.values()) < whole
+
+
+def test_the_header_names_the_blas_its_kernel_and_the_threads() -> None:
+    from benchmarks.machine import describe, machine_info
+
+    info = machine_info()
+    assert info["blas"] == minires.parallel.blas_info() and info["cores"] >= 1
+    assert set(info["environment"]) >= {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+    text = describe(info)
+    assert f"kernel {info['blas']['architecture']}" in text and f"{info['blas']['threads']} threads" in text
+    if "torch" in info:
+        assert f"PyTorch {info['torch']['version']}" in text
+
+
+def test_a_step_says_what_it_ran_on_and_holds_its_threads(tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "benchmarks.step", "minires", "resnet8", "--batch", "4", "--steps", "1",
+                          "--warmup", "0", "--no-infer", "--threads", "1"], capture_output=True, text=True, cwd=root,
+                         check=True)
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    assert line["threads"] == 1 and line["ran_on"]["minires_workers"] == 1 and line["train_img_s"] > 0
+    if minires.parallel.blas_info()["library"] is not None:
+        assert line["ran_on"]["threads"] == 1 and line["ran_on"]["library"] == minires.parallel.blas_info()["library"]

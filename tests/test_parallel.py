@@ -1,4 +1,4 @@
-"""Splitting loops over cores: shares, results, OpenBLAS's thread count, errors, fork."""
+"""Splitting loops over cores: shares, results, the BLAS's thread count (threadpoolctl), errors, fork."""
 
 from __future__ import annotations
 
@@ -23,9 +23,59 @@ def test_finds_numpys_openblas_where_numpy_was_built_on_it() -> None:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except TypeError:  # NumPy < 1.25 cannot say
         pytest.skip("this NumPy does not report its BLAS")
-    if "openblas" not in blas["name"] or not sys.platform.startswith("linux"):
-        pytest.skip(f"NumPy's BLAS here is {blas['name']} on {sys.platform}")
+    if not any(name in blas["name"] for name in ("openblas", "mkl", "blis")):
+        pytest.skip(f"NumPy's BLAS here is {blas['name']}, which threadpoolctl cannot hold to one thread")
     assert parallel._blas is not None and parallel._blas.get_threads() >= 1
+
+
+def test_blas_info_says_which_library_kernel_and_threads(workers: None) -> None:
+    info = parallel.blas_info()
+    assert set(info) == {"library", "version", "architecture", "threads", "threading_layer", "filepath",
+                         "minires_workers"}
+    if parallel._blas is None:
+        assert info["library"] is None and info["threads"] == 1
+        return
+    assert info["library"] in ("openblas", "mkl", "blis") and isinstance(info["version"], str)
+    if info["library"] == "openblas":
+        assert isinstance(info["architecture"], str) and info["architecture"]  # e.g. SkylakeX, Haswell
+    parallel.set_num_threads(1)
+    assert parallel.blas_info()["threads"] == 1 and parallel.blas_info()["minires_workers"] == 1
+
+
+class _FakeController:
+    def __init__(self, filepath: str) -> None:
+        self.filepath, self.threads = filepath, 4
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, count: int) -> None:
+        self.threads = count
+
+
+def test_the_blas_held_is_numpys_own_not_another_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threadpoolctl
+
+    theirs, ours = _FakeController("/x/torch/lib/libopenblas.so"), _FakeController("/x/numpy.libs/libscipy_openblas.so")
+
+    class Controller:
+        def __init__(self, found: list) -> None:
+            self.lib_controllers = found
+
+        def select(self, **kw: str) -> Controller:
+            return self
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda: Controller([theirs, ours]))
+    blas = parallel._find_blas()
+    assert blas is not None and blas.controllers == [ours]
+    blas.set_threads(1)
+    assert ours.threads == 1 and theirs.threads == 4  # another library's pool is left alone
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda: Controller([theirs]))
+    assert parallel._find_blas().controllers == [theirs]  # a NumPy on the system's BLAS: the one there is
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda: Controller([]))
+    assert parallel._find_blas() is None  # e.g. Apple's Accelerate: one worker
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    assert parallel._find_blas() is None
 
 
 def test_one_worker_runs_the_plain_loop_here(workers: None) -> None:
@@ -80,10 +130,10 @@ def test_set_num_threads_rejects_bad_counts(count: object) -> None:
         parallel.set_num_threads(count)  # type: ignore[arg-type]
 
 
-def test_without_openblas_more_than_one_thread_is_refused(workers: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_blas_to_hold_more_than_one_thread_is_refused(workers: None, monkeypatch: pytest.MonkeyPatch) -> None:
     # (workers first: its teardown must run after monkeypatch has put OpenBLAS back)
     monkeypatch.setattr(parallel, "_blas", None)
-    with pytest.raises(RuntimeError, match="found no OpenBLAS"):
+    with pytest.raises(RuntimeError, match="found no BLAS"):
         parallel.set_num_threads(2)
     parallel.set_num_threads(1)
     assert parallel.get_num_threads() == 1
