@@ -174,3 +174,53 @@ def test_a_share_that_splits_again_runs_its_loop_inline(workers: None) -> None:
     assert not caller.is_alive(), "a nested run() is waiting for a busy pool"
     assert results == [[[0, 1, 2]], [[0, 1, 2]]]  # each inner loop in one piece
     assert parallel.run(list, range(3)) == [[0, 2], [1]]  # outside any share, splitting works again
+
+
+@needs_openblas
+def test_run_blocks_gives_each_worker_one_block_and_keeps_their_order(workers: None) -> None:
+    parallel.set_num_threads(2)
+    seen = []
+
+    def task(start: int, stop: int) -> tuple[int, int]:
+        seen.append(threading.current_thread())
+        return start, stop
+
+    assert parallel.run_blocks(task, 7, values=parallel.BLOCK_MIN_VALUES) == [(0, 3), (3, 7)]
+    assert len(set(seen)) == 2
+    assert parallel.run_blocks(task, 7, values=parallel.BLOCK_MIN_VALUES - 1) == [(0, 7)]  # too small to share
+    assert parallel.run_blocks(task, 1, values=10**9) == [(0, 1)]
+    parallel.set_num_threads(1)
+    assert parallel.run_blocks(task, 7, values=10**9) == [(0, 7)]
+
+
+@needs_openblas
+@pytest.mark.parametrize("layout", ["C", "channel-major"])
+def test_batch_norm_relu_and_add_shared_over_cores_are_bitwise_one_cores(layout: str, workers: None,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import minires
+    from minires.nn import functional as F
+
+    monkeypatch.setattr(parallel, "BLOCK_MIN_VALUES", 0)  # share even these small arrays
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((6, 5, 4, 3)).astype(np.float32)
+    if layout == "channel-major":
+        x0 = np.ascontiguousarray(x0.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    skip = rng.standard_normal(x0.shape).astype(np.float32)
+    gamma0 = rng.uniform(0.5, 1.5, 5).astype(np.float32)
+    grad_out = rng.standard_normal(x0.shape).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        parallel.set_num_threads(threads)
+        x = minires.tensor(x0.copy(), requires_grad=True)
+        gamma = minires.tensor(gamma0.copy(), requires_grad=True)
+        beta = minires.tensor(np.linspace(-1, 1, 5, dtype=np.float32), requires_grad=True)
+        mean, var = np.zeros(5, np.float32), np.ones(5, np.float32)
+        y = F.batch_norm(x, mean, var, gamma, beta, training=True)
+        z = (y + minires.tensor(skip)).relu()
+        z.backward(minires.tensor(grad_out))
+        with minires.no_grad():
+            evaluated = F.batch_norm(minires.tensor(x0), mean, var, gamma, beta, training=False)
+        results.append([z.numpy(), x.grad.numpy(), gamma.grad.numpy(), beta.grad.numpy(), mean, var,
+                        evaluated.numpy()])
+    for one, two in zip(*results):
+        assert one.tobytes() == two.tobytes()

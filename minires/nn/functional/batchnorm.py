@@ -27,6 +27,12 @@ channel: per-channel sums are row sums).  The centred input x − mean is
 made once and turned into the output, or into part of the input
 gradient, in place; ``einsum`` computes the row dot products Σ (x − mean)²
 and Σ g·(x − mean) without an intermediate array.
+
+Every line above is per channel, so on the CPU the channels are shared out
+over the cores in blocks (``parallel.run_blocks``: one block of rows per
+core), each block written into its rows of one output.  A channel's numbers
+do not depend on how the channels were split: the result is bitwise the
+same on one core or many.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from minires import backend
+from minires import backend, parallel
 from minires.amp import cast
 from minires.backend import get_array_module
 from minires.nn.functional.im2col import channel_major_matrix
@@ -69,45 +75,67 @@ class BatchNormFunction(Function):
     ) -> Any:
         xp = get_array_module(x)
         rows = channel_rows(x)  # (C, M)
-        count = rows.shape[1]
-        if training:
-            mean = rows.mean(axis=1)
-            out = rows - mean[:, None]  # centred; becomes the output below
-            var = xp.einsum("ij,ij->i", out, out) / count
-            if running_mean is not None:  # update the buffers in place
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-                running_var *= 1 - momentum
-                running_var += (momentum * count / max(count - 1, 1)) * var  # the unbiased variance
-        else:
-            mean, var = running_mean.astype(x.dtype, copy=False), running_var
-            out = rows - mean[:, None]
-        inv_std = (1.0 / (var + eps) ** 0.5).astype(x.dtype, copy=False)
-        out *= (weight * inv_std)[:, None]  # y = γ·x̂ + β, in place
-        out += bias[:, None]
+        channels, count = rows.shape
+        out = xp.empty((channels, count), x.dtype)
+
+        def normalise(c0: int, c1: int) -> tuple[Any, Any, Any]:  # channels c0..c1-1 of everything
+            if training:
+                mean = rows[c0:c1].mean(axis=1)
+                centred = xp.subtract(rows[c0:c1], mean[:, None], out=out[c0:c1])  # becomes the output
+                var = xp.einsum("ij,ij->i", centred, centred) / count
+            else:
+                mean, var = running_mean[c0:c1].astype(x.dtype, copy=False), running_var[c0:c1]
+                centred = xp.subtract(rows[c0:c1], mean[:, None], out=out[c0:c1])
+            inv_std = (1.0 / (var + eps) ** 0.5).astype(x.dtype, copy=False)
+            centred *= (weight[c0:c1] * inv_std)[:, None]  # y = γ·x̂ + β, in place
+            centred += bias[c0:c1][:, None]
+            return mean, var, inv_std
+
+        mean, var, inv_std = _joined(xp, parallel.run_blocks(normalise, channels, rows.size) if xp is np
+                                     else [normalise(0, channels)])
+        if training and running_mean is not None:  # update the buffers in place
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += (momentum * count / max(count - 1, 1)) * var  # the unbiased variance
         self.saved = (x, mean.astype(x.dtype, copy=False), inv_std, weight, training)
         return from_channel_rows(out, x.shape)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         x, mean, inv_std, weight, training = self.saved
         xp = get_array_module(x)
-        g = channel_rows(grad)  # (C, M)
-        count = g.shape[1]
-        centred = channel_rows(x) - mean[:, None]  # x̂ = centred · inv_std, never stored
-        grad_bias = g.sum(axis=1)
-        grad_weight = xp.einsum("ij,ij->i", g, centred) * inv_std  # Σ g·x̂
-        grad_x = None
-        if self.needs_grad[0]:
-            scale = weight * inv_std  # γ / √(var + eps)
-            grad_x = g * scale[:, None]
-            if training:
-                # scale·(g − dβ/m − x̂·dγ/m): the last two terms are made in place in `centred`
-                per_count = scale / count
-                centred *= (per_count * inv_std * grad_weight)[:, None]
-                centred += (per_count * grad_bias)[:, None]
-                grad_x -= centred
+        g, rows = channel_rows(grad), channel_rows(x)  # (C, M)
+        channels, count = g.shape
+        centred = xp.empty((channels, count), x.dtype)  # x̂ = centred · inv_std, never stored
+        grad_x = xp.empty((channels, count), g.dtype) if self.needs_grad[0] else None
+
+        def gradients(c0: int, c1: int) -> tuple[Any, Any]:  # channels c0..c1-1 of everything
+            block = xp.subtract(rows[c0:c1], mean[c0:c1, None], out=centred[c0:c1])
+            grad_bias = g[c0:c1].sum(axis=1)
+            grad_weight = xp.einsum("ij,ij->i", g[c0:c1], block) * inv_std[c0:c1]  # Σ g·x̂
+            if grad_x is not None:
+                scale = weight[c0:c1] * inv_std[c0:c1]  # γ / √(var + eps)
+                gx = xp.multiply(g[c0:c1], scale[:, None], out=grad_x[c0:c1])
+                if training:
+                    # scale·(g − dβ/m − x̂·dγ/m): the last two terms are made in place in `block`
+                    per_count = scale / count
+                    block *= (per_count * inv_std[c0:c1] * grad_weight)[:, None]
+                    block += (per_count * grad_bias)[:, None]
+                    gx -= block
+            return grad_weight, grad_bias
+
+        grad_weight, grad_bias = _joined(xp, parallel.run_blocks(gradients, channels, g.size) if xp is np
+                                         else [gradients(0, channels)])
+        if grad_x is not None:
             grad_x = from_channel_rows(grad_x, x.shape)
         return grad_x, grad_weight, grad_bias
+
+
+def _joined(xp: Any, blocks: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Per-channel results of consecutive blocks of channels, joined (one block: as they are)."""
+    if len(blocks) == 1:
+        return blocks[0]
+    return tuple(xp.concatenate(parts) for parts in zip(*blocks))
 
 
 def batch_norm(
