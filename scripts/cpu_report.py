@@ -6,6 +6,9 @@ Reads docs/reproduction/cpu/runs/<network>-seed<k>/ (finished or not) and writes
 fig6.png/svg and table.md/json (``minires degradation --no-train``), fig7/ and fig7-per-channel/
 (``minires responses`` over the full test set, finished runs only), curves.png/svg
 (``minires plot``), and findings.md: the paper's findings answered yes/no with the numbers.
+Then the budget question across recipes (docs/reproduction/budget.png/svg and budget.md): final
+test error of every finished run in docs/reproduction/{cpu,quarter}/runs/ against training length,
+and at which length ResNet-56 overtakes ResNet-20 (``--budget-only``: just that part).
 Nothing is trained.
 """
 
@@ -17,19 +20,45 @@ from pathlib import Path
 
 from minires.checkpoint import atomic_write_bytes
 from minires.experiments import degradation, shipped_results
+from minires.experiments.budget import PUBLIC_FULL_LENGTH, budget_points, overtake_sentence, plot_budget
 from minires.experiments.findings import degradation_findings, response_findings
 from minires.experiments.plots import plot_runs
 from minires.experiments.responses import responses
 from minires.train import METRICS, RESULT, TrainConfig
 from minires.train.trainer import read_metrics
 
-CPU = Path(__file__).resolve().parents[1] / "docs" / "reproduction" / "cpu"
+REPRODUCTION = Path(__file__).resolve().parents[1] / "docs" / "reproduction"
+CPU = REPRODUCTION / "cpu"
+RECIPES = ("cpu", "quarter")  # the recipes whose run folders the budget figure reads
+
+
+def write_budget() -> list[str]:
+    """budget.png/svg and budget.md from every finished run of every recipe; the lines of budget.md."""
+    folders = [f for recipe in RECIPES if (REPRODUCTION / recipe / "runs").is_dir()
+               for f in sorted((REPRODUCTION / recipe / "runs").iterdir())]
+    points = budget_points(folders)
+    plot_budget(points, REPRODUCTION / "budget")
+    lines = ["# When does depth pay? Final test error against training length", "",
+             "Rebuilt by `python scripts/cpu_report.py`; every finished run in "
+             f"{', '.join(f'docs/reproduction/{r}/runs/' for r in RECIPES)}.", "",
+             "| network | length (of 64k iterations) | iterations | seed | final test error |", "|---|---|---|---|---|"]
+    lines += [f"| {p.model} | 1/{round(1 / p.length)} | {round(p.length * 64000):,} | {p.seed} | {p.test_error:.2f}% |"
+              for p in points]
+    lines += [f"| {m} (public reruns, 5 seeds) | 1 | 64,000 | - | {e:.2f} ± {s:.2f}% |"
+              for m, (e, s) in PUBLIC_FULL_LENGTH.items() if m in ("resnet20", "resnet56")]
+    lines += ["", overtake_sentence(points)]
+    atomic_write_bytes(REPRODUCTION / "budget.md", ("\n".join(lines) + "\n").encode())
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
+    parser.add_argument("--budget-only", action="store_true", help="only the budget figure and budget.md")
     args = parser.parse_args()
+    if args.budget_only:
+        print("\n".join(write_budget()))
+        return
     runs = sorted((CPU / "runs").iterdir())
     base = TrainConfig.recipe("cpu", data=args.data)
     rows = degradation(base, depths=[20, 56], out=CPU, train_runs=False, stream=io.StringIO())
@@ -48,7 +77,7 @@ def main() -> None:
     for source, name in ((CPU / "curves.png", "curves.png"), (CPU / "table.md", "table.md"),
                          (CPU / "findings.md", "findings.md"), (CPU / "fig7" / "fig7.png", "fig7.png")):
         atomic_write_bytes(shipped / name, source.read_bytes())
-    print("\n".join(lines))
+    print("\n".join(lines + [""] + write_budget()))
 
 
 if __name__ == "__main__":
