@@ -5,7 +5,9 @@
 Prints median milliseconds of building the columns (the textbook whole-batch im2col, and the
 chunked shifted columns conv2d uses), conv2d forward, conv2d forward+backward (weights and
 input), batch-norm forward/backward and ReLU for the three stage shapes (16×32×32, 32×16×16,
-64×8×8), and an estimate of the convolutions' share of a ResNet-20 training step.
+64×8×8), and an estimate of the convolutions' share of a ResNet-20 training step.  Where
+PyTorch is importable, the same layers in PyTorch beside them (its own memory layout, the same
+shapes and threads), and the ratio: time in PyTorch / time in minires (above 1: minires is faster).
 """
 
 from __future__ import annotations
@@ -66,15 +68,48 @@ def time_shape(c: int, s: int, n: int, rng: np.random.Generator) -> dict[str, fl
     }
 
 
+def time_shape_torch(c: int, s: int, n: int) -> dict[str, float]:
+    """The layers of ``time_shape`` in PyTorch: median milliseconds."""
+    import torch
+
+    torch.manual_seed(0)
+    x = torch.randn(n, c, s, s, requires_grad=True)
+    conv = torch.nn.Conv2d(c, c, 3, padding=1, bias=False)
+    bn = torch.nn.BatchNorm2d(c)
+    y = conv(x).detach().requires_grad_(True)
+    g = torch.randn_like(y)
+    return {
+        "conv2d forward": timed(lambda: conv(x)),
+        "conv2d forward+backward": timed(lambda: conv(x).backward(g)),
+        "batch_norm forward": timed(lambda: bn(y)),
+        "batch_norm forward+backward": timed(lambda: bn(y).backward(g)),
+        "relu forward": timed(lambda: torch.relu(y)),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
+    import importlib.util
+
+    from benchmarks.machine import describe, machine_info
+
+    print(describe(machine_info()), end="\n\n")
     rng = np.random.default_rng(0)
-    print(f"{'op (batch 128)':<28} " + " ".join(f"{f'{c}x{s}x{s}':>10}" for c, s in SHAPES) + "   ms")
+    with_torch = importlib.util.find_spec("torch") is not None
+    print(f"{'op (batch 128)':<28} " + " ".join(f"{f'{c}x{s}x{s}':>10}" for c, s in SHAPES) + "   ms (minires)")
     rows: dict[str, list[float]] = {}
+    theirs: dict[str, list[float]] = {}
     for c, s in SHAPES:
         for name, ms in time_shape(c, s, 128, rng).items():
             rows.setdefault(name, []).append(ms)
+        if with_torch:
+            for name, ms in time_shape_torch(c, s, 128).items():
+                theirs.setdefault(name, []).append(ms)
     for name, values in rows.items():
         print(f"{name:<28} " + " ".join(f"{v:>10.1f}" for v in values))
+    if theirs:
+        print(f"\n{'PyTorch, ms (PyTorch/minires)':<28} " + " ".join(f"{f'{c}x{s}x{s}':>16}" for c, s in SHAPES))
+        for name, values in theirs.items():
+            print(f"{name:<28} " + " ".join(f"{t:>8.1f} ({t / m:4.2f})" for t, m in zip(values, rows[name])))
     per_step = sum(v * PER_STEP_RESNET20[c] for v, (c, _) in zip(rows["conv2d forward+backward"], SHAPES))
     print(f"\nconv forward+backward, all 19 3x3 convs of a ResNet-20 step (estimate): {per_step:.0f} ms")
 

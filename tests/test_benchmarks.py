@@ -53,3 +53,15 @@ def test_a_step_says_what_it_ran_on_and_holds_its_threads(tmp_path) -> None:  # 
     assert line["threads"] == 1 and line["ran_on"]["minires_workers"] == 1 and line["train_img_s"] > 0
     if minires.parallel.blas_info()["library"] is not None:
         assert line["ran_on"]["threads"] == 1 and line["ran_on"]["library"] == minires.parallel.blas_info()["library"]
+
+
+def test_the_per_layer_table_times_the_same_layers_in_both_frameworks() -> None:
+    import numpy as np
+    import pytest
+
+    from benchmarks import ops
+
+    pytest.importorskip("torch")
+    ours = ops.time_shape(16, 8, 2, np.random.default_rng(0))
+    theirs = ops.time_shape_torch(16, 8, 2)
+    assert set(theirs) <= set(ours) and all(v > 0 for v in [*ours.values(), *theirs.values()])
