@@ -25,6 +25,8 @@ from minires.nn import Module
 from minires.nn.module import StateDictError
 from minires.normalizer import Normalizer
 
+__all__ = ["load_weights", "shipped", "available_weights", "SHIPPED", "RECIPES"]
+
 SHIPPED = Path(__file__).with_name("weights")  # <name>-<variant>.npz, with <name>-<variant>.json beside it
 RECIPES = ("cpu", "quarter")  # the recipes of minires train --recipe whose runs are shipped
 

@@ -100,7 +100,7 @@ class Conv2dFast(Function):
             grad_w = weight_gradient(x, grad, weight.shape, geometry)
         if not self.has_bias:
             return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None
+        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None)
 
 
 def shifted_input_and_weight_gradients(grad: Any, weight: Any, x_shape: tuple[int, ...], geometry: Geometry,

@@ -202,7 +202,7 @@ class Conv2dWinograd(Function):
             grad_w = weight_gradient(x, grad, weight.shape, geometry)
         if not self.has_bias:
             return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None
+        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None)
 
 
 def winograd_applies(weight_shape: tuple[int, ...], stride: IntPair, padding: IntPair) -> bool:
