@@ -32,12 +32,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from minires.amp import autocast_inputs
-from minires.nn.functional.conv_fast import (  # Conv2dFast and its parts: also importable from here
+from minires.nn.functional.conv_fast import (  # Conv2dFast and its parts: still importable from here
     Conv2dFast,
     ShiftedColumns,
     WindowColumns,
     columns_of,
-    shifted_input_and_weight_gradients,
     strided_input_gradient,
     weight_gradient,
 )
@@ -49,7 +48,7 @@ __all__ = [
     "conv2d", "conv_algorithm", "ALGORITHMS", "Conv2dIm2col",
     # the other algorithms and their parts, where they used to live
     "Conv2dFast", "Conv2dFunction", "Conv2dWinograd", "ShiftedColumns", "WindowColumns", "columns_of",
-    "shifted_input_and_weight_gradients", "strided_input_gradient", "weight_gradient", "winograd_applies",
+    "strided_input_gradient", "weight_gradient", "winograd_applies",
     # the window geometry, for users of conv (im2col.py)
     "Geometry", "IntPair", "pair", "output_size", "im2col", "col2im",
 ]
