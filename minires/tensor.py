@@ -37,6 +37,11 @@ import numpy as np
 
 from minires import backend
 
+__all__ = [
+    "Tensor", "Function", "tensor", "zeros", "ones", "zeros_like", "ones_like", "as_array",
+    "no_grad", "is_grad_enabled", "current_module", "module_scope", "ArrayLike",
+]
+
 # ---------------------------------------------------------------- grad mode
 
 _grad_enabled = True
@@ -98,6 +103,11 @@ def module_scope(module: Any) -> Any:
 # ---------------------------------------------------------------- Tensor
 
 ArrayLike = Any  # a NumPy/CuPy array, a Python number or (nested) list
+
+
+def as_array(value: Any) -> Any:
+    """The array inside a Tensor; anything else (an array, a number, None) as it is."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _default_dtype(data: Any) -> Any:
@@ -279,7 +289,7 @@ class Tensor:
                 )
             seed = self._xp.ones_like(self.data)
         else:
-            seed = gradient.data if isinstance(gradient, Tensor) else gradient
+            seed = as_array(gradient)
             if hasattr(seed, "shape") and backend.device_of(seed) != self.device:
                 raise RuntimeError(f"backward(): gradient is on {backend.device_of(seed)} but the tensor is on "
                                    f"{self.device}; move it with .to('{self.device}') first")
@@ -436,13 +446,27 @@ class Function:
     gradient.  So an activation stays in memory only if some Function chose
     to keep it in ``saved`` -- what an op keeps for backward is visible in
     its ``forward``.
+
+    What ``apply`` sets on each op (the last five only when it records a graph):
+
+        needs_grad     per input given: whether it wants a gradient
+        saved          what ``forward`` kept for ``backward`` (None until it keeps something)
+        parents        per input: the Function that made it, the leaf itself, or None
+                       (None for the whole tuple once ``release`` used the graph up)
+        input_shapes   per input: its shape, for checking the gradients backward returns
+        retained       the output, when ``retain_grad()`` asked for its gradient
+        module         the innermost Module whose forward ran the op (graph drawings, ``repr``)
+        kept           (weak reference, version) of each input whose memory ``saved`` holds,
+                       so that backward can refuse a kept input changed in place
     """
 
-    parents: tuple[Function | Tensor | None, ...] | None
-    input_shapes: tuple[tuple[int, ...], ...]
     needs_grad: tuple[bool, ...]
     saved: Any
+    parents: tuple[Function | Tensor | None, ...] | None
+    input_shapes: tuple[tuple[int, ...], ...]
     retained: Tensor | None
+    module: Any = None  # a minires.nn.Module, or None outside any (tensor.py sits below nn)
+    kept: tuple[tuple[weakref.ref[Tensor], int], ...] = ()
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -476,9 +500,9 @@ class Function:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        """E.g. ``<Conv2dFunction backward, in Conv2d>``: the op, and the layer that ran it."""
-        module = getattr(self, "module", None)
-        return f"<{type(self).__name__} backward" + (f", in {type(module).__name__}>" if module is not None else ">")
+        """E.g. ``<Conv2dFast backward, in Conv2d>``: the op, and the layer that ran it."""
+        where = f", in {type(self.module).__name__}" if self.module is not None else ""
+        return f"<{type(self).__name__} backward{where}>"
 
     def release(self) -> None:
         """Drop saved buffers and graph links once backward has used them."""
@@ -548,7 +572,7 @@ def _kept_inputs(inputs: Sequence[Tensor], saved: Any) -> tuple[tuple[Any, int],
 
 def _check_versions(node: Function) -> None:
     """Refuse to backpropagate through an op whose kept input was changed after its forward."""
-    for ref, version in getattr(node, "kept", ()):
+    for ref, version in node.kept:
         t = ref()
         if t is not None and t._version != version:
             raise RuntimeError(

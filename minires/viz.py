@@ -31,6 +31,8 @@ from minires.errors import RunError
 from minires.nn import Module
 from minires.tensor import Function, Tensor
 
+__all__ = ["Graph", "graph"]
+
 INSTALL_DOT = ("drawing needs Graphviz's 'dot' program, which was not found; install Graphviz "
                "(apt install graphviz, brew install graphviz or conda install graphviz), or use .source")
 
@@ -124,8 +126,7 @@ def graph(output: Tensor, model: Module | None = None, depth: int | None = None,
     def group_of(fn: Function) -> str | None:
         if depth is None or model is None:
             return None
-        module = getattr(fn, "module", None)
-        name = module_names.get(id(module), "") if module is not None else ""
+        name = module_names.get(id(fn.module), "") if fn.module is not None else ""
         parts = name.split(".") if name else []
         return ".".join(parts[:depth]) if parts else None
 
@@ -167,8 +168,7 @@ def graph(output: Tensor, model: Module | None = None, depth: int | None = None,
                           f'style=filled, fillcolor="#d9ead3"')
         else:
             fn = fns[0]
-            module = getattr(fn, "module", None)
-            where = module_names.get(id(module)) if module is not None else None
+            where = module_names.get(id(fn.module)) if fn.module is not None else None
             label = type(fn).__name__.removesuffix("Function") + (f"\\n{where}" if where else "")
             nodes[key] = f'label="{label}", shape=box, style="rounded,filled", fillcolor="#eeeeee"'
     out_key = node_id(output._ctx)

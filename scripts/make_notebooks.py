@@ -132,13 +132,15 @@ for algorithm in ("im2col", "fast"):
     grads[algorithm] = model.conv1.weight.grad.numpy()
 print("largest difference of the stem's weight gradient:", np.abs(grads["im2col"] - grads["fast"]).max())""",
     """#md ## How conv2d makes it fast: shifted columns
-For stride 1, conv2d builds the same columns in a different layout. Each image's rows are laid
+The default algorithm, `Conv2dFast` (in minires/nn/functional/conv_fast.py), computes the same
+numbers. For stride 1 it builds the same columns in a different layout. Each image's rows are laid
 end to end, each followed by its padding, which also serves as the next row's left padding. Then
 row (c, i, j) of the columns is one contiguous slice of the flat input, shifted by i·Wp + j, and
 building the columns is a few long copies. The price: some positions are "junk" (their window
 hangs over the padding); their products are computed and dropped. conv2d also works a few images
-at a time so the columns stay in the CPU's cache (docs/performance.md has the measurements).""",
-    """from minires.nn.functional.conv import ShiftedColumns
+at a time so the columns stay in the CPU's cache (docs/performance.md has the measurements).
+Activations inside a network are channel-major, (C, N, H, W) in memory: im2col.py's docstring says why.""",
+    """from minires.nn.functional.conv_fast import ShiftedColumns
 
 xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major, as activations are inside a network
 columns = ShiftedColumns(xc, kernel=(3, 3), padding=(1, 1), role="demo")

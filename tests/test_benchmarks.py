@@ -22,7 +22,7 @@ def test_profile_times_every_function_and_restores_them() -> None:
     original = Conv2dFunction.forward
     per_step, whole = profile.profile("resnet8", steps=1, warmup=1, batch=4)
     assert Conv2dFunction.forward is original
-    assert per_step[("Conv2dFunction", "forward")] > 0 and per_step[("Conv2dFunction", "backward")] > 0
+    assert per_step[("Conv2dFast", "forward")] > 0 and per_step[("Conv2dFast", "backward")] > 0
     assert per_step[("BatchNormFunction", "backward")] > 0
     assert 0 < sum(per_step.values()) < whole
 

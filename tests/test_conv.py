@@ -139,7 +139,7 @@ def test_conv2d_in_chunks_matches_one_chunk(kernel: object, stride: object, padd
     results = []
     for chunked in (False, True):
         if chunked:
-            monkeypatch.setattr(F.conv, "images_per_chunk", lambda xc, rows, positions: 2)
+            monkeypatch.setattr(F.conv_fast, "images_per_chunk", lambda xc, rows, positions: 2)
             parallel.set_num_threads(threads)
         x, w = minires.tensor(x0, requires_grad=x_needs_grad), minires.tensor(w0, requires_grad=True)
         out = F.conv2d(x, w, stride=stride, padding=padding)
@@ -294,11 +294,11 @@ def test_the_algorithm_switch_is_scoped_and_checked() -> None:
     x, w = minires.randn(1, 2, 5, 5, requires_grad=True), minires.randn(3, 2, 3, 3)
     with minires.conv_algorithm("im2col"):
         assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dIm2col"
-    assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dFunction"
+    assert type(F.conv2d(x, w).grad_fn).__name__ == "Conv2dFast"
     with minires.conv_algorithm("winograd"):
         assert type(F.conv2d(x, w, padding=1).grad_fn).__name__ == "Conv2dWinograd"
-        assert type(F.conv2d(x, w, stride=2).grad_fn).__name__ == "Conv2dFunction"  # not 3×3 stride 1: fast
-        assert type(F.conv2d(x, minires.randn(3, 2, 1, 1)).grad_fn).__name__ == "Conv2dFunction"
+        assert type(F.conv2d(x, w, stride=2).grad_fn).__name__ == "Conv2dFast"  # not 3×3 stride 1: fast
+        assert type(F.conv2d(x, minires.randn(3, 2, 1, 1)).grad_fn).__name__ == "Conv2dFast"
     with pytest.raises(ValueError, match="unknown convolution algorithm 'fft'"):
         with minires.conv_algorithm("fft"):
             pass

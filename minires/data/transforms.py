@@ -1,9 +1,9 @@
 """Preprocessing and augmentation, as in the paper, vectorised over the batch.
 
-* Per-pixel mean subtraction: the mean *image* of the training split
-  (3×32×32 values) is subtracted from every image.  (Per-channel
-  normalisation -- subtract 3 means, divide by 3 stds -- is offered as the
-  common alternative.)
+* Per-pixel mean subtraction (``Normalizer``, from ``minires/normalizer.py``):
+  the mean *image* of the training split (3×32×32 values) is subtracted from
+  every image.  (Per-channel normalisation -- subtract 3 means, divide by 3
+  stds -- is offered as the common alternative.)
 * Training augmentation: pad 4 pixels of zeros on each side, take a random
   32×32 crop, flip horizontally with probability ½.  Zero padding after
   mean subtraction means the padding has the mean colour.
@@ -11,37 +11,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from minires.normalizer import Normalizer  # defined one floor lower, so that models may use it too
 
-@dataclass
-class Normalizer:
-    """Subtract a mean (and divide by a std); ``mode`` is 'pixel' (paper) or 'channel'.
-
-    Fit on training images (N, 3, H, W) uint8; apply to any split.
-    """
-
-    mean: np.ndarray
-    std: np.ndarray | None = None
-    mode: str = "pixel"
-
-    @classmethod
-    def fit(cls, images: np.ndarray, mode: str = "pixel") -> Normalizer:
-        x = images.astype(np.float64) / 255
-        if mode == "pixel":
-            return cls(x.mean(axis=0).astype(np.float32), None, mode)
-        if mode == "channel":
-            mean = x.mean(axis=(0, 2, 3), keepdims=True)[0]
-            std = x.std(axis=(0, 2, 3), keepdims=True)[0]
-            return cls(mean.astype(np.float32), std.astype(np.float32), mode)
-        raise ValueError(f"normalisation must be 'pixel' (the paper's) or 'channel', got {mode!r}")
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        """(N, 3, H, W) uint8 -> float32, normalised."""
-        x = images.astype(np.float32) / 255 - self.mean
-        return x / self.std if self.std is not None else x
+__all__ = ["Normalizer", "random_crop_flip"]
 
 
 def random_crop_flip(images: np.ndarray, rng: np.random.Generator, padding: int = 4) -> np.ndarray:

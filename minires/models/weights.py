@@ -23,6 +23,9 @@ from minires.checkpoint import CheckpointError
 from minires.errors import InputError
 from minires.nn import Module
 from minires.nn.module import StateDictError
+from minires.normalizer import Normalizer
+
+__all__ = ["load_weights", "shipped", "available_weights", "SHIPPED", "RECIPES"]
 
 SHIPPED = Path(__file__).with_name("weights")  # <name>-<variant>.npz, with <name>-<variant>.json beside it
 RECIPES = ("cpu", "quarter")  # the recipes of minires train --recipe whose runs are shipped
@@ -73,8 +76,6 @@ def load_weights(model: Module, path: str | Path) -> Module:
     except StateDictError as err:
         raise StateDictError(f"{path} does not fit {own or type(model).__name__}: {err}") from None
     if "normalizer" in state:
-        from minires.data.transforms import Normalizer  # data sits beside models; only needed here
-
         norm = state["normalizer"]
         model.normalizer = Normalizer(norm["mean"], norm.get("std"), norm["mode"])
     return model

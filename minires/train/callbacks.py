@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from minires.train.curves import draw_runs
+
 if TYPE_CHECKING:
     from minires.train.trainer import Run
 
@@ -59,8 +61,6 @@ class LivePlot(Callback):
     def on_evaluate(self, run: Run, row: dict[str, Any]) -> None:
         from IPython.display import display  # only where a notebook draws it
         from matplotlib.figure import Figure
-
-        from minires.experiments.plots import draw_runs
 
         self.rows.append(row)
         fig = Figure(figsize=(10, 3.6))

@@ -1,8 +1,10 @@
 """Functional ops for networks: forward and backward on arrays, wrapped for tensors.
 
-    im2col     pair, Geometry, im2col, col2im: window geometry and copies (conv and pooling)
-    conv       conv2d (fast, or the textbook im2col, or Winograd: conv_algorithm)
-    winograd   Winograd's F(2x2, 3x3): transforms and the 16 products
+    im2col     pair, Geometry, im2col, col2im: window geometry and copies (conv and pooling);
+               the channel-major layout the ops below share
+    conv       conv2d, conv_algorithm, and the textbook algorithm (Conv2dIm2col)
+    conv_fast  the default algorithm (Conv2dFast): shifted columns, chunks on every core
+    winograd   Winograd's F(2x2, 3x3): transforms, the 16 products, Conv2dWinograd
     pooling    max_pool2d, avg_pool2d, global_avg_pool2d
     batchnorm  batch_norm (fused closed-form backward), batch_norm_reference (built from ops)
     loss       log_softmax, cross_entropy, accuracy, count_errors

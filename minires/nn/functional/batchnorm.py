@@ -23,7 +23,8 @@ activation-sized buffer per BN layer.
 Speed.  Each pass over an activation-sized array costs about the same, so
 both directions make as few as they can, on the (C, N·H·W) matrix that a
 channel-major convolution output gives for free (one contiguous row per
-channel: per-channel sums are row sums).  The centred input x − mean is
+channel: per-channel sums are row sums; the layout contract is in
+``im2col.py``'s docstring).  The centred input x − mean is
 made once and turned into the output, or into part of the input
 gradient, in place; ``einsum`` computes the row dot products Σ (x − mean)²
 and Σ g·(x − mean) without an intermediate array.
@@ -44,8 +45,8 @@ import numpy as np
 from minires import backend, parallel
 from minires.amp import cast
 from minires.backend import get_array_module
-from minires.nn.functional.im2col import channel_major_matrix
-from minires.tensor import Function, Tensor
+from minires.nn.functional.im2col import channel_major_matrix, transpose_nc
+from minires.tensor import Function, Tensor, as_array
 
 
 def channel_rows(x: Any) -> Any:
@@ -58,7 +59,7 @@ def from_channel_rows(rows: Any, shape: tuple[int, ...]) -> Any:
     if len(shape) == 2:
         return rows.T
     n, c, h, w = shape
-    return rows.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+    return transpose_nc(rows.reshape(c, n, h, w))
 
 
 class BatchNormFunction(Function):
@@ -177,8 +178,8 @@ def batch_norm(
     if x.dtype == np.float16:  # mixed precision: statistics in float32, the result back in float16
         y = batch_norm(cast(x, np.float32), running_mean, running_var, weight, bias, training, momentum, eps)
         return cast(y, np.float16)
-    rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-    rv = running_var.data if isinstance(running_var, Tensor) else running_var
+    rm = as_array(running_mean)
+    rv = as_array(running_var)
     for name, stat in (("running_mean", rm), ("running_var", rv)):
         if stat is None:
             continue
@@ -214,14 +215,14 @@ def batch_norm_reference(
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)        # σ² (biased, as used to normalise)
         if running_mean is not None and running_var is not None:
             count = x.data.size // x.shape[1]
-            rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-            rv = running_var.data if isinstance(running_var, Tensor) else running_var
+            rm = as_array(running_mean)
+            rv = as_array(running_var)
             rm *= 1 - momentum
             rm += momentum * mean.data.reshape(-1)
             rv *= 1 - momentum
             rv += momentum * var.data.reshape(-1) * (count / max(count - 1, 1))  # unbiased, like PyTorch
     else:
-        mean = Tensor(running_mean.data if isinstance(running_mean, Tensor) else running_mean).reshape(*shape)
-        var = Tensor(running_var.data if isinstance(running_var, Tensor) else running_var).reshape(*shape)
+        mean = Tensor(as_array(running_mean)).reshape(*shape)
+        var = Tensor(as_array(running_var)).reshape(*shape)
     x_hat = (x - mean) / (var + eps) ** 0.5                           # x̂
     return weight.reshape(*shape) * x_hat + bias.reshape(*shape)      # y = γ·x̂ + β

@@ -11,8 +11,24 @@ it adds every column back onto the window it came from, which is what both backw
 passes need.  ``Geometry`` holds a window's kernel, stride and padding and says how
 many positions it takes (``output_shape``).
 
-Used by ``conv.py`` (the textbook ``Conv2dIm2col`` and the strided fast path) and
-``pooling.py``.
+The channel-major layout (a contract between modules).  A convolution's matrix
+product gives a (F, N, OH, OW) array.  Instead of copying it into the usual
+(N, F, OH, OW) order, conv2d returns a *transposed view* of it (``transpose_nc``):
+the tensor has the familiar NCHW shape, but its memory is channel-major ("CNHW").
+NumPy's elementwise ops keep that memory order, so the modules that follow read
+each channel as one contiguous row instead of copying:
+
+* ``conv.py``, ``conv_fast.py``, ``winograd.py`` take their input as (C, N, H, W)
+  (``transpose_nc(x)``, free for their own outputs) and return channel-major views;
+* ``col2im`` below and ``pooling.py`` return channel-major views too;
+* ``batchnorm.py`` sums each channel as one row (``channel_major_matrix``, free here);
+* ``workspace.py`` sizes its chunks for (C, N, ...) inputs.
+
+Any layout is still *correct* everywhere (a transpose of a plain NCHW array is
+merely a copy later); the contract is about not paying for copies.
+
+Used by ``conv.py`` (the textbook ``Conv2dIm2col``), ``conv_fast.py`` (the strided
+fast path) and ``pooling.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +37,11 @@ from typing import Any, NamedTuple
 
 from minires.backend import get_array_module
 
+__all__ = ["IntPair", "pair", "output_size", "Geometry", "im2col", "col2im", "transpose_nc", "channel_major_matrix"]
+
 IntPair = int | tuple[int, int]
+
+
 def pair(value: IntPair) -> tuple[int, int]:
     """``3`` -> ``(3, 3)``; pairs pass through."""
     if isinstance(value, int):
@@ -89,7 +109,7 @@ def im2col(x: Any, kernel_size: IntPair, stride: IntPair = 1, padding: IntPair =
     except ValueError as e:
         raise ValueError(f"im2col: {e}") from None
     padded = xp.full((c, n, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
-    padded[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
+    padded[:, :, ph : ph + h, pw : pw + w] = transpose_nc(x)
     s_c, s_n, s_h, s_w = padded.strides
     windows = xp.lib.stride_tricks.as_strided(
         padded, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h, s_w, s_n, s_h * sh, s_w * sw)
@@ -123,10 +143,20 @@ def col2im(
     for i in range(kh):
         for j in range(kw):
             out[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += slabs[:, i, j]
-    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+    return transpose_nc(out[:, :, ph : ph + h, pw : pw + w])
+
+
+def transpose_nc(a: Any) -> Any:
+    """Swap the batch and channel axes, (N, C, H, W) <-> (C, N, H, W): a view, no copy.
+
+    Its own inverse: it turns an NCHW tensor's data into the (C, N, H, W) array
+    the convolutions work on, and their (F, N, OH, OW) results back into NCHW views
+    (the channel-major layout, module docstring).
+    """
+    return a.transpose(1, 0, 2, 3)
 
 
 def channel_major_matrix(a: Any) -> Any:
     """(N, C, H, W) -> (C, N·H·W); free for the channel-major arrays conv2d makes."""
     n, c, h, w = a.shape
-    return a.transpose(1, 0, 2, 3).reshape(c, n * h * w)
+    return transpose_nc(a).reshape(c, n * h * w)

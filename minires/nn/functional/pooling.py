@@ -3,6 +3,7 @@
 ``im2col`` lays every window out as a column, one row per (channel, kernel
 offset).  Reshaped to (C, kh·kw, N·OH·OW), pooling is a reduction over the
 middle axis, and its backward sends the gradient back through ``col2im``.
+Outputs are channel-major views, as ``im2col.py``'s docstring sets out.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from minires.backend import get_array_module
-from minires.nn.functional.im2col import Geometry, IntPair, col2im, im2col, pair
+from minires.nn.functional.im2col import Geometry, IntPair, col2im, im2col, pair, transpose_nc
 from minires.ops import mean
 from minires.tensor import Function, Tensor
+
+__all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "MaxPool2dFunction", "AvgPool2dFunction"]
 
 
 def _windows(x: Any, kernel_size: IntPair, stride: IntPair, padding: IntPair, pad_value: float) -> Any:
@@ -39,14 +42,14 @@ class MaxPool2dFunction(Function):
         winner = windows.argmax(axis=1)  # (C, N·OH·OW)
         out = xp.take_along_axis(windows, winner[:, None, :], axis=1)[:, 0]
         self.saved = (winner, x.shape, kernel_size, stride, padding)
-        return out.reshape(_output_shape(x.shape, kernel_size, stride, padding)).transpose(1, 0, 2, 3)
+        return transpose_nc(out.reshape(_output_shape(x.shape, kernel_size, stride, padding)))
 
     def backward(self, grad: Any) -> tuple[Any]:
         winner, x_shape, kernel_size, stride, padding = self.saved
         xp = get_array_module(grad)
         kh, kw = pair(kernel_size)
         c = x_shape[1]
-        g = grad.transpose(1, 0, 2, 3).reshape(c, 1, -1)
+        g = transpose_nc(grad).reshape(c, 1, -1)
         # each window's gradient goes to its winning offset: a one-hot mask over the kh·kw offsets
         # (plain broadcasting, where put_along_axis would need NumPy >= 1.15 / CuPy >= 14)
         is_winner = xp.arange(kh * kw)[None, :, None] == winner[:, None, :]  # (C, kh·kw, N·OH·OW)
@@ -61,14 +64,14 @@ class AvgPool2dFunction(Function):
         windows = _windows(x, kernel_size, stride, padding, pad_value=0.0)
         self.saved = (x.shape, kernel_size, stride, padding)
         out = windows.mean(axis=1)
-        return out.reshape(_output_shape(x.shape, kernel_size, stride, padding)).transpose(1, 0, 2, 3)
+        return transpose_nc(out.reshape(_output_shape(x.shape, kernel_size, stride, padding)))
 
     def backward(self, grad: Any) -> tuple[Any]:
         x_shape, kernel_size, stride, padding = self.saved
         xp = get_array_module(grad)
         kh, kw = pair(kernel_size)
         c = x_shape[1]
-        g = grad.transpose(1, 0, 2, 3).reshape(c, 1, -1) / (kh * kw)
+        g = transpose_nc(grad).reshape(c, 1, -1) / (kh * kw)
         windows_grad = xp.broadcast_to(g, (c, kh * kw, g.shape[2]))
         return (col2im(windows_grad.reshape(c * kh * kw, -1), x_shape, kernel_size, stride, padding),)
 

@@ -40,9 +40,11 @@ large product; the price is the transforms, and a few more rounding steps
 
 Here the transforms are written the way the formulas read: each row of Bᵀ
 is a sum of two input rows taken with a stride of 2 (every tile at once),
-first down the rows and then across the columns.  This module handles
-stride-1 3×3 convolutions; ``conv.py`` sends everything else to the im2col
-path.
+first down the rows and then across the columns.  ``Conv2dWinograd`` at the
+end is the op (``conv_algorithm("winograd")``); it handles stride-1 3×3
+convolutions, and ``conv2d`` sends everything else to the fast path
+(``conv_fast.py``).  Inputs and outputs are channel-major (C, N, H, W), as
+``im2col.py``'s docstring sets out.
 """
 
 from __future__ import annotations
@@ -54,7 +56,13 @@ import numpy as np
 
 from minires import parallel
 from minires.backend import get_array_module
+from minires.nn.functional.conv_fast import weight_gradient
+from minires.nn.functional.im2col import Geometry, IntPair, transpose_nc
 from minires.nn.functional.workspace import images_per_chunk, workspace
+from minires.tensor import Function
+
+__all__ = ["Conv2dWinograd", "winograd_applies", "winograd_conv2d", "transform_filters", "transform_tiles",
+           "untransform", "G"]
 
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])  # filter transform (4, 3)
 
@@ -160,3 +168,44 @@ def winograd_conv2d(x: Any, weight: Any, padding: tuple[int, int], u: Any = None
 
     parallel.run(fill, range(0, n, chunk))
     return out
+
+
+class Conv2dWinograd(Function):
+    """Stride-1 3×3 convolution by Winograd's F(2×2, 3×3), forward and input gradient: ``conv_algorithm("winograd")``.
+
+        forward:   out = winograd(x, W)
+        backward:  dx  = winograd(g, W flipped, channels swapped)    (stride 1: dx is itself a convolution)
+                   dW  = weight_gradient(x, g)                       (the im2col columns, as on the fast path)
+
+    ``conv2d`` only sends it stride-1 3×3 convolutions with padding at most 2 (``winograd_applies``).
+    """
+
+    has_bias: bool  # called with a bias: backward returns its gradient as a third one
+
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: IntPair = 1, padding: IntPair = 0) -> Any:
+        geometry = Geometry.of(weight.shape[2:], stride, padding)
+        out = winograd_conv2d(transpose_nc(x), weight, geometry.padding)  # (F, N, OH, OW)
+        if bias is not None:
+            out += bias[:, None, None, None]
+        self.has_bias = bias is not None
+        self.saved = (x if self.needs_grad[1] else None, weight, geometry)
+        return transpose_nc(out)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        x, weight, geometry = self.saved
+        (ph, pw) = geometry.padding
+        grad_x = grad_w = None
+        if self.needs_grad[0]:
+            flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, 3, 3): in/out channels swapped
+            grad_x = transpose_nc(winograd_conv2d(transpose_nc(grad), flipped, (2 - ph, 2 - pw)))
+        if self.needs_grad[1]:
+            grad_w = weight_gradient(x, grad, weight.shape, geometry)
+        if not self.has_bias:
+            return grad_x, grad_w
+        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None)
+
+
+def winograd_applies(weight_shape: tuple[int, ...], stride: IntPair, padding: IntPair) -> bool:
+    """Whether ``Conv2dWinograd`` can run this convolution: 3×3, stride 1, padding at most 2."""
+    geometry = Geometry.of(weight_shape[2:], stride, padding)
+    return geometry.kernel == (3, 3) and geometry.stride == (1, 1) and max(geometry.padding) <= 2
