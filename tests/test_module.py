@@ -150,3 +150,21 @@ def test_a_buffer_refuses_what_pytorch_refuses() -> None:
         bn.register_buffer("extra", np.zeros(1))
     bn.register_buffer("extra", None)  # allowed, and left out of buffers() and state_dict()
     assert "extra" not in bn.state_dict() and bn.to("cpu") is bn
+
+
+def test_register_parameter_follows_pytorchs_rules() -> None:
+    layer = nn.Linear(2, 3)
+    layer.register_parameter("scale", nn.Parameter(minires.ones(3)))
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias", "scale"]
+    assert "scale" in layer.state_dict()
+    for bad in ("a.b", "", 3):
+        with pytest.raises(KeyError, match="without '.'"):
+            layer.register_parameter(bad, nn.Parameter(minires.ones(1)))
+    with pytest.raises(KeyError, match="already an attribute"):
+        layer.register_parameter("training", nn.Parameter(minires.ones(1)))
+    with pytest.raises(TypeError, match="must be a minires.nn.Parameter"):
+        layer.register_parameter("offset", minires.ones(3))
+    with pytest.raises(KeyError, match="may not contain '.'"):
+        setattr(layer, "x.y", nn.Parameter(minires.ones(1)))
+    layer.register_parameter("offset", None)  # allowed, as in PyTorch
+    assert "offset" not in layer.state_dict()

@@ -114,6 +114,8 @@ class Module:
             raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign a minires.nn.Parameter "
                             f"(or None to remove it), got {type(value).__name__} -- to change its values, "
                             f"set .data")
+        if isinstance(value, (Parameter, Module)) and "." in name:  # (only setattr() can pass such a name)
+            raise KeyError(f"{type(self).__name__}: a parameter or submodule name may not contain '.', got {name!r}")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -137,13 +139,26 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, method: str, kind: str, name: Any, own: dict[str, Any]) -> None:
+        """PyTorch's rules on a registered name: a non-empty str without '.', not another attribute's."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.{method}: a {kind} name must be a non-empty string "
+                           f"without '.', got {name!r}")
+        taken = [t for t in (self._parameters, self._buffers, self._modules) if t is not own and name in t]
+        if taken or (name in self.__dict__ and name not in own):
+            raise KeyError(f"{type(self).__name__}.{method}: {name!r} is already an attribute of the module")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a trained parameter, as ``self.name = Parameter(...)`` does (PyTorch's rules on names)."""
+        self._check_name("register_parameter", "parameter", name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be a minires.nn.Parameter "
+                            f"(or None), got {type(param).__name__}")
+        self._parameters[name] = param
+
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Add state that is saved and moved with the module but not trained (PyTorch's rules on names)."""
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{type(self).__name__}.register_buffer: a buffer name must be a non-empty string "
-                           f"without '.', got {name!r}")
-        if name in self._parameters or name in self._modules or (name in self.__dict__ and name not in self._buffers):
-            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already an attribute of the module")
+        self._check_name("register_buffer", "buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a minires Tensor (or None), "
                             f"got {type(tensor).__name__}")
@@ -198,7 +213,7 @@ class Module:
         seen: set[int] = set()
         for name, module in self.named_modules():
             for pname, p in module._parameters.items():
-                if id(p) not in seen:
+                if p is not None and id(p) not in seen:  # a parameter registered as None is kept out
                     seen.add(id(p))
                     yield (f"{name}.{pname}" if name else pname), p
 
