@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -90,6 +91,9 @@ def _eval(args: argparse.Namespace) -> int:
     model, state = load_trained(source, device)
     images, labels = load_test_set(state, args.data)
     error, loss = evaluate(model, images, labels, 500, device)
+    if not math.isfinite(loss):
+        raise InputError(f"{source}: the network's test loss is {loss}: its outputs overflow (the weights of a "
+                         f"diverged run?), so its test error means nothing")
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
           f"(loss {loss:.4f}) on {len(labels):,} images")
     return 0
@@ -108,7 +112,14 @@ def _plot(args: argparse.Namespace) -> int:
     runs, milestones = {}, set()
     for folder in map(Path, args.runs):
         if (folder / CONFIG).is_file():
-            milestones.update(json.loads((folder / CONFIG).read_text()).get("milestones", []))
+            try:
+                saved = json.loads((folder / CONFIG).read_text())
+            except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested without end
+                raise InputError(f"{folder / CONFIG}: expected the JSON settings of a run ({err})") from None
+            drops = saved.get("milestones", []) if isinstance(saved, dict) else None
+            if not isinstance(drops, list) or not all(isinstance(m, int) for m in drops):
+                raise InputError(f"{folder / CONFIG}: expected a JSON object whose 'milestones' are whole numbers")
+            milestones.update(drops)
         file = folder / METRICS
         if not file.is_file():
             raise InputError(f"{folder}: expected a run folder holding {METRICS}, found none")

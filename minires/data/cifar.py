@@ -132,6 +132,9 @@ def _parse_batch(obj: Any, source: str, key: bytes = b"labels", classes: int = 1
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         shape = getattr(data, "shape", None)
         raise CifarFormatError(f"{source}: b'data' should be a (N, 3072) uint8 array, got {shape}")
+    if labels.dtype.kind not in "iu":  # strings, floats, None: refused before any comparison or cast
+        raise CifarFormatError(f"{source}: {key!r} should be {data.shape[0]} integers in 0..{classes - 1}, got "
+                               f"{labels.dtype} values")
     if labels.shape != (data.shape[0],) or labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise CifarFormatError(f"{source}: {key!r} should be {data.shape[0]} integers in 0..{classes - 1}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)

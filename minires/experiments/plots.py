@@ -12,6 +12,8 @@ from typing import Any
 
 from matplotlib.figure import Figure  # a bare Figure needs no GUI backend and leaves pyplot's alone
 
+from minires.errors import InputError
+
 PALETTE = ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#000000", "#cc79a7", "#0072b2", "#f0e442"]
 
 
@@ -27,6 +29,11 @@ def depth_of(name: str) -> int:
 def save(fig: Any, path: str | Path) -> list[Path]:
     """Write ``path`` as .png and .svg; returns both paths."""
     path = Path(path)
+    for taken in (path, path.with_suffix(".png"), path.with_suffix(".svg")):
+        if taken.exists() and not taken.is_file():  # a folder, or a device such as /dev/null
+            kind = "a folder" if taken.is_dir() else "a device or other special file"
+            raise InputError(f"figure {path}: expected a file name to write {path.with_suffix('.png').name} and "
+                             f"{path.with_suffix('.svg').name} under, but {taken} is {kind}")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in (".png", ".svg"):
