@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -305,7 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # (process-wide: NumPy warns from the worker threads of a conv too)
+            # overflow in a diverging network: the finite checks say so, in one line, instead of NumPy's warnings
+            warnings.filterwarnings("ignore", r"(overflow|invalid value|divide by zero) encountered", RuntimeWarning)
+            return args.func(args)
     except (MiniresError, OSError) as err:
         # the user's input or environment: one line; anything else is a bug and keeps its traceback
         message = " ".join(str(err).split()) or type(err).__name__

@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +259,10 @@ def download(dest: str | os.PathLike[str] | None = None, md5: str | None = "offi
     lay = layout(dataset)
     md5 = lay.md5 if md5 == "official" else md5
     url = url or lay.url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "ftp", "file") or not (parts.netloc or parts.scheme == "file"):
+        raise InputError(f"url must be an address such as https://host/{lay.archive} (http, https, ftp or file), "
+                         f"got {url!r}")
     dest = Path(dest).expanduser() if dest is not None else default_cache()
     target = dest / lay.archive
     if target.exists():

@@ -23,7 +23,7 @@ from minires.experiments.grid import run_grid
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
-from minires.train.trainer import read_metrics
+from minires.train.trainer import check_time_limit, read_metrics
 
 # Table 6 (test error %) and the mean of 5 public reruns with the paper's recipe
 PAPER_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43,
@@ -145,8 +145,10 @@ def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), pla
     Returns the table rows.
     """
     out = Path(out)
-    if not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
+    for name, value in (("workers", workers), ("seeds", seeds)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{name} must be a whole number >= 1, got {value!r}")
+    check_time_limit(time_limit)
     names = network_names(depths, plain, residual)
     if not names:
         raise InputError("nothing to train: --plain and --residual were both switched off")

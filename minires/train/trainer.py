@@ -151,6 +151,13 @@ def build(config: TrainConfig) -> tuple[Module, SGD, LRSchedule]:
     return model, optimizer, schedule
 
 
+def check_time_limit(seconds: float | None) -> None:
+    """A time limit is None (no limit) or a finite number of seconds >= 0."""
+    ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)
+    if seconds is not None and not (ok and seconds >= 0):
+        raise InputError(f"time_limit must be a finite number of seconds >= 0, got {seconds!r}")
+
+
 def check_output_folder(out: Path) -> None:
     """Fail before any work if ``out`` cannot be created or written -- without creating anything."""
     existing = out
@@ -282,6 +289,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
     # 1. check everything the user gave us; nothing is written until all of it is fine
     out = Path(config.out)
     config = config.validate()
+    check_time_limit(time_limit)
     config = config if config.schedule_scale == 1.0 else config.scaled()
     device = backend.check_device(config.device)
     if config.data != "sample":
