@@ -180,9 +180,17 @@ def _degradation(args: argparse.Namespace) -> int:
     if not plain and not residual:
         plain = residual = True
     base = _recipe(args, model="resnet20", out=args.out)
+    security = None
+    if args.tls_ca_file or args.tls_cert or args.tls_key:
+        from minires.experiments.grid import tls_security
+
+        if not (args.tls_ca_file and args.tls_cert and args.scheduler):
+            raise InputError("TLS needs --scheduler tls://..., --tls-ca-file and --tls-cert (and --tls-key unless "
+                             "the key is in the certificate file)")
+        security = tls_security(args.tls_ca_file, args.tls_cert, args.tls_key)
     rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out,
                        time_limit=args.time_limit, train_runs=not args.no_train, workers=args.workers,
-                       scheduler=args.scheduler, threads_per_run=args.threads_per_run)
+                       scheduler=args.scheduler, threads_per_run=args.threads_per_run, security=security)
     print(markdown_table(rows))
     print(f"wrote {args.out}/fig6.png, fig6.svg, table.md, table.json")
     return 0
@@ -263,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     deg.add_argument("--workers", type=int, default=1,
                      help="train this many runs at once on this machine (a local Dask cluster; needs minires[cluster])")
     deg.add_argument("--scheduler", help="address of a Dask scheduler to send the runs to (tcp://... or tls://...)")
+    deg.add_argument("--tls-ca-file", help="a tls:// scheduler's CA certificate (PEM); or set Dask's "
+                     "DASK_DISTRIBUTED__COMM__TLS__CA_FILE")
+    deg.add_argument("--tls-cert", help="this client's certificate for a tls:// scheduler (PEM); or set "
+                     "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT")
+    deg.add_argument("--tls-key", help="this client's private key (PEM), unless it is in --tls-cert; or set "
+                     "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
     deg.add_argument("--threads-per-run", type=int, help="cores each run may use (default: cores / workers)")
     add_recipe_arguments(deg)
     deg.set_defaults(func=_degradation)

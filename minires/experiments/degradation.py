@@ -132,15 +132,15 @@ def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), pla
                 residual: bool = True, seeds: int = 1, out: str | Path = "degradation",
                 stream: TextIO | None = None, time_limit: float | None = None,
                 train_runs: bool = True, workers: int = 1, scheduler: str | None = None,
-                threads_per_run: int | None = None) -> list[dict[str, Any]]:
+                threads_per_run: int | None = None, security: Any = None) -> list[dict[str, Any]]:
     """Run the experiment and write ``fig6.png/.svg``, ``table.md`` and ``table.json`` into ``out``.
 
     Args:
         time_limit: seconds for all the training of this call (with several workers: for each run);
             unfinished runs pause with a checkpoint.
         train_runs: False draws and tabulates what the run folders hold, training nothing.
-        workers, scheduler, threads_per_run: train several runs at once, on this machine or a
-            Dask cluster (see ``minires.experiments.grid``).
+        workers, scheduler, threads_per_run, security: train several runs at once, on this machine
+            or a Dask cluster (see ``minires.experiments.grid``).
 
     Returns the table rows.
     """
@@ -155,7 +155,7 @@ def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), pla
     if train_runs and (workers > 1 or scheduler is not None):
         configs = [replace(base, model=name, seed=base.seed + seed, out=str(run_folder(out, name, seed)))
                    for name in names for seed in range(seeds)]
-        results = run_grid(configs, workers, scheduler, threads_per_run, time_limit)
+        results = run_grid(configs, workers, scheduler, threads_per_run, time_limit, security)
         if any(r["status"] != "finished" for r in results):
             print("some runs are not finished: re-run the same command to continue; drawing what has been "
                   "measured so far", file=stream)
