@@ -332,6 +332,8 @@ def test_killed_anywhere_ten_times_ends_bitwise_equal(tmp_path: Path) -> None:
         assert np.array_equal(whole[name], resumed[name]), name
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["iteration"] for x in lines] == [4, 8, 12]
+    # no stray files: what a killed checkpoint write left was removed by the next start
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.json", "metrics.jsonl", "result.json"]
 
 
 def test_reading_losses_every_few_steps_changes_nothing(tiny_data: Path, tmp_path: Path,

@@ -303,6 +303,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
         state = checkpoint.load(out / CHECKPOINT)
         saved = _saved_config(state, out / CHECKPOINT)
+        read_metrics(out / METRICS)  # a damaged metrics file fails here, before any work
         saved.device, saved.out = device, str(out)
         if config.data is not None:  # where the data lives may change between sessions (another machine)
             saved.data = config.data
