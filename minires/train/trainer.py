@@ -349,6 +349,7 @@ class Run:
     unread: list[tuple[int, float, Any, Any, int]] = field(default_factory=list)  # (iteration, lr, loss, wrong, n)
     last_loss: float = math.nan
     last_lr: float = math.nan
+    checked_at: int = -1  # the iteration whose weights and buffers check_finite last found finite
 
     @classmethod
     def start(cls, config: TrainConfig, out: Path, device: str, state: dict[str, Any] | None) -> Run:
@@ -424,8 +425,11 @@ class Run:
 
         The training loss is not enough to watch: a huge learning rate can blow up
         batch norm's running statistics while the loss of the batch is still finite,
-        and those statistics are what evaluation and a saved checkpoint use.
+        and those statistics are what evaluation and a saved checkpoint use.  One host
+        wait per check, and none for a second check of the same iteration.
         """
+        if self.checked_at == self.iteration:
+            return
         floats = [(name, t.data) for name, t in self.model.state_dict().items() if t.data.dtype.kind == "f"]
         xp = backend.get_array_module(floats[0][1])
         finite = backend.to_numpy(xp.stack([xp.isfinite(a).all() for _, a in floats]))  # one transfer
@@ -433,6 +437,7 @@ class Run:
             name = floats[int(np.argmin(finite))][0]
             raise self.diverged(f"'{name}' became NaN or infinite by iteration {self.iteration} "
                                 f"(lr {self.last_lr:g})")
+        self.checked_at = self.iteration
 
     def train_error(self) -> float:
         """The paper's training error: the mean over the last 100 mini-batches (those read so far)."""
