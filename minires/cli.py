@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -90,6 +92,9 @@ def _eval(args: argparse.Namespace) -> int:
     model, state = load_trained(source, device)
     images, labels = load_test_set(state, args.data)
     error, loss = evaluate(model, images, labels, 500, device)
+    if not math.isfinite(loss):
+        raise InputError(f"{source}: the network's test loss is {loss}: its outputs overflow (the weights of a "
+                         f"diverged run?), so its test error means nothing")
     print(f"{state['config']['model']} at iteration {state['iteration']}: test error {error:.2%} "
           f"(loss {loss:.4f}) on {len(labels):,} images")
     return 0
@@ -108,7 +113,14 @@ def _plot(args: argparse.Namespace) -> int:
     runs, milestones = {}, set()
     for folder in map(Path, args.runs):
         if (folder / CONFIG).is_file():
-            milestones.update(json.loads((folder / CONFIG).read_text()).get("milestones", []))
+            try:
+                saved = json.loads((folder / CONFIG).read_text())
+            except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested without end
+                raise InputError(f"{folder / CONFIG}: expected the JSON settings of a run ({err})") from None
+            drops = saved.get("milestones", []) if isinstance(saved, dict) else None
+            if not isinstance(drops, list) or not all(isinstance(m, int) for m in drops):
+                raise InputError(f"{folder / CONFIG}: expected a JSON object whose 'milestones' are whole numbers")
+            milestones.update(drops)
         file = folder / METRICS
         if not file.is_file():
             raise InputError(f"{folder}: expected a run folder holding {METRICS}, found none")
@@ -168,9 +180,17 @@ def _degradation(args: argparse.Namespace) -> int:
     if not plain and not residual:
         plain = residual = True
     base = _recipe(args, model="resnet20", out=args.out)
+    security = None
+    if args.tls_ca_file or args.tls_cert or args.tls_key:
+        from minires.experiments.grid import tls_security
+
+        if not (args.tls_ca_file and args.tls_cert and args.scheduler):
+            raise InputError("TLS needs --scheduler tls://..., --tls-ca-file and --tls-cert (and --tls-key unless "
+                             "the key is in the certificate file)")
+        security = tls_security(args.tls_ca_file, args.tls_cert, args.tls_key)
     rows = degradation(base, args.depths, plain=plain, residual=residual, seeds=args.seeds, out=args.out,
                        time_limit=args.time_limit, train_runs=not args.no_train, workers=args.workers,
-                       scheduler=args.scheduler, threads_per_run=args.threads_per_run)
+                       scheduler=args.scheduler, threads_per_run=args.threads_per_run, security=security)
     print(markdown_table(rows))
     print(f"wrote {args.out}/fig6.png, fig6.svg, table.md, table.json")
     return 0
@@ -251,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     deg.add_argument("--workers", type=int, default=1,
                      help="train this many runs at once on this machine (a local Dask cluster; needs minires[cluster])")
     deg.add_argument("--scheduler", help="address of a Dask scheduler to send the runs to (tcp://... or tls://...)")
+    deg.add_argument("--tls-ca-file", help="a tls:// scheduler's CA certificate (PEM); or set Dask's "
+                     "DASK_DISTRIBUTED__COMM__TLS__CA_FILE")
+    deg.add_argument("--tls-cert", help="this client's certificate for a tls:// scheduler (PEM); or set "
+                     "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT")
+    deg.add_argument("--tls-key", help="this client's private key (PEM), unless it is in --tls-cert; or set "
+                     "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
     deg.add_argument("--threads-per-run", type=int, help="cores each run may use (default: cores / workers)")
     add_recipe_arguments(deg)
     deg.set_defaults(func=_degradation)
@@ -294,7 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # (process-wide: NumPy warns from the worker threads of a conv too)
+            # overflow in a diverging network: the finite checks say so, in one line, instead of NumPy's warnings
+            warnings.filterwarnings("ignore", r"(overflow|invalid value|divide by zero) encountered", RuntimeWarning)
+            return args.func(args)
     except (MiniresError, OSError) as err:
         # the user's input or environment: one line; anything else is a bug and keeps its traceback
         message = " ".join(str(err).split()) or type(err).__name__

@@ -62,3 +62,37 @@ def poison_loss_at(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
         return loss * float("nan") if calls["n"] == step else loss
 
     monkeypatch.setattr(trainer, "cross_entropy", poisoned)
+
+
+def npy_bytes(shape: tuple[int, ...], data: bytes, descr: str = "<f4") -> bytes:
+    """A ``.npy`` file whose header declares ``shape`` (whatever ``data`` really holds)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + data
+
+
+def npz_bytes(entries: dict[str, bytes], claim: int | None = None) -> bytes:
+    """A zip of raw ``name.npy`` entries (deflated); ``claim``: the unpacked size its directory declares for each."""
+    import io
+    import struct
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, blob in entries.items():
+            archive.writestr(f"{name}.npy", blob)
+    blob = bytearray(buffer.getvalue())
+    if claim is not None:  # the central directory's "uncompressed size" of every entry: what a reader trusts
+        at = blob.find(b"PK\x01\x02")
+        while at >= 0:
+            struct.pack_into("<I", blob, at + 24, claim)
+            at = blob.find(b"PK\x01\x02", at + 4)
+    return bytes(blob)
+
+
+def meta(text: str) -> bytes:
+    """A checkpoint's ``__meta__`` entry holding ``text``."""
+    array = np.frombuffer(text.encode(), np.uint8)
+    return npy_bytes(array.shape, array.tobytes(), "|u1")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import meta, npy_bytes, npz_bytes
 
 import minires
 from minires import checkpoint, nn, optim
@@ -86,3 +87,44 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     path.chmod(0o640)  # a file that exists keeps its mode
     checkpoint.save(path, {"a": np.arange(4)})
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_entry_declaring_an_enormous_shape_is_refused_before_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "huge.npz"
+    path.write_bytes(npz_bytes({"__meta__": meta('{"x": {"__array__": "x"}}'),
+                                "x": npy_bytes((10**12,), b"\0" * 16)}))
+    with pytest.raises(CheckpointError, match=r"huge.npz: entry 'x.npy' declares a \(1000000000000,\) float32 "
+                                              r"array \(4,000,000,000,000 bytes\) but holds 16 bytes"):
+        checkpoint.load(path)
+
+
+def test_what_an_archive_would_unpack_to_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = tmp_path / "small.npz"  # 8 MiB of zeros, deflated to a few kB
+    small.write_bytes(npz_bytes({"__meta__": meta('{"x": {"__array__": "x"}}'),
+                                 "x": npy_bytes((2**21,), b"\0" * 2**23)}))
+    assert small.stat().st_size < 50_000
+    monkeypatch.setattr(checkpoint, "MAX_BYTES", 2**20)
+    with pytest.raises(CheckpointError, match=r"small.npz would unpack to 8,388,\d{3} bytes, more than the 1,048,576"):
+        checkpoint.load(small)
+    monkeypatch.undo()
+    assert checkpoint.load(small)["x"].shape == (2**21,)
+    claims = tmp_path / "claims.npz"  # a directory that claims more than the cap
+    claims.write_bytes(npz_bytes({"__meta__": meta("{}")}, claim=2**32 - 1))
+    with pytest.raises(CheckpointError, match="would unpack to 4,294,967,295 bytes, more than the 2,147,483,648"):
+        checkpoint.load(claims)
+
+
+def test_deeply_nested_or_non_dict_metadata_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.npz"
+    path.write_bytes(npz_bytes({"__meta__": meta("[" * 100_000 + "]" * 100_000)}))
+    with pytest.raises(CheckpointError, match="deep.npz: its __meta__ entry is nested too deeply"):
+        checkpoint.load(path)
+    path.write_bytes(npz_bytes({"__meta__": meta('{"a": ' * 5000 + "1" + "}" * 5000)}))  # deep for _unflatten
+    with pytest.raises(CheckpointError, match="nested too deeply"):
+        checkpoint.load(path)
+    path.write_bytes(npz_bytes({"__meta__": meta("[1, 2]")}))
+    with pytest.raises(CheckpointError, match="deep.npz: .* whose __meta__ holds a list, not a dict of state"):
+        checkpoint.load(path)
+    path.write_bytes(npz_bytes({"__meta__": meta('{"x": {"__array__": [1]}}')}))
+    with pytest.raises(CheckpointError, match="not a readable minires checkpoint"):
+        checkpoint.load(path)

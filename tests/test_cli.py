@@ -94,3 +94,22 @@ def test_degradation_and_responses_commands_on_the_sample(tmp_path, capsys: pyte
     assert main(["responses", *runs, "--out", str(tmp_path / "fig7"), "--limit", "64", "--per-channel"]) == 0
     assert "plain8" in capsys.readouterr().out
     assert (tmp_path / "fig7" / "fig7.png").exists() and (tmp_path / "fig7" / "responses.csv").exists()
+
+
+def test_a_diverging_run_is_never_reported_as_finished(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from minires import checkpoint
+
+    out = tmp_path / "run"
+    argv = ["train", "--model", "resnet8", "--data", "sample", "--batch-size", "8", "--iterations", "4",
+            "--milestones", "2", "--eval-every", "2", "--checkpoint-every", "1", "--lr", "1e6", "--out", str(out)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert "\n" not in err and err.startswith("minires train: error: ") and "became" in err, err
+    assert "done" not in captured.out and not (out / "result.json").exists()
+    state = checkpoint.load(out / "checkpoint.npz")
+    assert not state["finished"] and all(np.isfinite(v).all() for v in state["model"].values())
+    assert main(["eval", str(out), "--data", "sample"]) == 2  # its weights overflow: no test error is reported
+    assert "its outputs overflow" in capsys.readouterr().err

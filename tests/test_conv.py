@@ -125,6 +125,16 @@ def test_conv2d_errors_name_shapes() -> None:
         F.conv2d(minires.randn(1, 3, 2, 2), minires.randn(5, 3, 3, 3))
 
 
+@pytest.mark.parametrize(("kw", "message"), [
+    (dict(stride=0), "conv2d: stride must be >= 1, got 0"),
+    (dict(stride=(1, -2)), r"conv2d: stride must be >= 1, got \(1, -2\)"),
+    (dict(padding=-1), "conv2d: padding must be >= 0, got -1"),
+], ids=["stride 0", "negative stride", "negative padding"])
+def test_conv2d_refuses_a_stride_below_1_and_a_negative_padding(kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        F.conv2d(minires.randn(1, 2, 6, 6), minires.randn(3, 2, 3, 3), **kw)
+
+
 @pytest.mark.parametrize("threads", [1, 2], ids=["1-thread", "2-threads"])
 @pytest.mark.parametrize("x_needs_grad", [True, False], ids=["x-grad", "no-x-grad"])
 @pytest.mark.parametrize("kernel,stride,padding", GEOMETRIES, ids=str)

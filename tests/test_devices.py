@@ -294,11 +294,12 @@ def test_training_steps_wait_for_the_device_only_where_documented(tmp_path: Path
     _same_checkpoints(tmp_path / "cpu", tmp_path / "simcuda")
     saved = checkpoint.load(tmp_path / "simcuda" / "checkpoint.npz")
     arrays = len(saved["model"])  # each copied to the host once (a finished run keeps no momentum)
-    # fp32: one read of the 50 steps' losses, two numbers of the evaluation, the checkpoint's arrays, and
-    # nothing in the steps; fp16: GradScaler also checks each step's gradients for overflow on the host
-    # (as PyTorch's GradScaler does)
+    # fp32: one read of the 50 steps' losses, one check that every weight and buffer is finite (before the
+    # evaluation; the checkpoint of the same iteration needs no second one), two numbers of the evaluation,
+    # the checkpoint's arrays, and nothing in the steps; fp16: GradScaler also checks each step's gradients
+    # for overflow on the host (as PyTorch's GradScaler does)
     steps = READ_EVERY["gpu"]
-    assert seen.host_waits == 1 + 2 + arrays + (steps if precision == "fp16" else 0), seen
+    assert seen.host_waits == 1 + 1 + 2 + arrays + (steps if precision == "fp16" else 0), seen
 
 
 def test_a_training_step_on_simcuda_never_waits_for_the_device(tmp_path: Path) -> None:

@@ -108,3 +108,72 @@ def test_bad_settings_and_missing_dask_are_clear(tmp_path: Path, monkeypatch: py
     with pytest.raises(RunError, match=r"needs Dask, which is not installed; .*minires\[cluster\]"):
         run_grid(configs(tmp_path), workers=2)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_the_local_cluster_refuses_a_client_without_its_certificates() -> None:
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    from minires.experiments.grid import local_cluster
+
+    cluster = local_cluster(1)
+    try:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        with distributed.Client(cluster) as own:  # this process, with the cluster's certificates: it works
+            assert own.submit(sum, [1, 2]).result() == 3
+        # another process: certificates of its own, none, or plain TCP to the same port; each way, no connection
+        # (which exception says so is Dask's business: a failed handshake, a timeout, a missing TLS context)
+        for intruder, at in ((distributed.Security.temporary(), address), (None, address),
+                             (None, address.replace("tls://", "tcp://"))):
+            with pytest.raises(Exception):  # noqa: B017, PT011
+                distributed.Client(at, security=intruder, timeout="5s")
+    finally:
+        cluster.close()
+
+
+@pytest.mark.slow
+def test_runs_go_to_a_tls_scheduler_given_its_certificate_files(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    from minires.experiments.grid import tls_security
+
+    throwaway = distributed.Security.temporary()  # in memory: written to files as a cluster's admin would hand out
+    files = {}
+    for name in ("tls_ca_file", "tls_client_cert", "tls_client_key"):
+        files[name] = tmp_path / f"{name}.pem"
+        files[name].write_text(getattr(throwaway, name))
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, security=throwaway)
+    try:
+        run = [replace(BASE, model="resnet8", iterations=4, milestones=[2], eval_every=4, checkpoint_every=4,
+                       out=str(tmp_path / "runs" / "resnet8"))]
+        with pytest.raises(InputError, match="speaks TLS: give its CA certificate"):
+            run_grid(run, scheduler=cluster.scheduler_address)
+        security = tls_security(*(str(files[n]) for n in ("tls_ca_file", "tls_client_cert", "tls_client_key")))
+        results = run_grid(run, scheduler=cluster.scheduler_address, security=security, threads_per_run=1)
+    finally:
+        cluster.close()
+    assert [r["status"] for r in results] == ["finished"]
+
+
+def test_scheduler_addresses_and_certificates_that_cannot_work_are_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from minires.experiments.grid import tls_security
+
+    cases = [
+        (dict(scheduler="ucx://127.0.0.1:1"), "expected a tcp:// or tls:// address"),
+        (dict(scheduler="tls://127.0.0.1:1"), "speaks TLS: give its CA certificate and a client certificate"),
+    ]
+    for kw, message in cases:
+        with pytest.raises(InputError, match=message):
+            run_grid(configs(tmp_path), **kw)
+    with pytest.raises(InputError, match="the CA certificate .*nope.pem does not exist"):
+        tls_security(str(tmp_path / "nope.pem"), str(tmp_path / "nope.pem"))
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    security = tls_security(str(tmp_path / "ca.pem"), str(tmp_path / "ca.pem"))
+    with pytest.raises(InputError, match="is plain tcp://; use tls://"):
+        run_grid(configs(tmp_path), scheduler="tcp://127.0.0.1:9", security=security)
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler at 'tls://127.0.0.1:1'"):
+        run_grid(configs(tmp_path), scheduler="tls://127.0.0.1:1", security=security)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca.pem"]

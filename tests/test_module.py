@@ -168,3 +168,46 @@ def test_register_parameter_follows_pytorchs_rules() -> None:
         setattr(layer, "x.y", nn.Parameter(minires.ones(1)))
     layer.register_parameter("offset", None)  # allowed, as in PyTorch
     assert "offset" not in layer.state_dict()
+
+
+@pytest.mark.parametrize("make", [
+    lambda w: w > 0,  # bool
+    lambda w: w.astype(np.complex64),
+    lambda w: np.zeros(w.shape, "datetime64[s]"),
+    lambda w: np.zeros(w.shape, [("value", np.float32)]),  # a structured array, free of objects
+    lambda w: np.ones(w.shape, np.int32),
+], ids=["bool", "complex", "datetime64", "structured", "int32"])
+def test_values_a_cast_would_change_are_refused_by_name(make) -> None:  # noqa: ANN001
+    from minires.nn.module import UnusableState
+
+    a, b = make_net(), make_net()
+    state = {k: v.numpy() for k, v in a.state_dict().items()}
+    state["3.weight"] = make(state["3.weight"])
+    before = b[3].weight.numpy().copy()
+    with pytest.raises(UnusableState, match=r"'3.weight' holds .* values; expected real floating-point numbers"):
+        b.load_state_dict(state)
+    np.testing.assert_array_equal(b[3].weight.numpy(), before)  # all or nothing
+
+
+def test_integer_buffers_take_integers_only() -> None:
+    from minires.nn.module import UnusableState
+
+    a, b = make_net(), make_net()
+    state = {k: v.numpy() for k, v in a.state_dict().items()}
+    state["0.bn.num_batches_tracked"] = np.int32(7)
+    b.load_state_dict(state)  # an exact integer, of another width: fine
+    assert b[0].bn.num_batches_tracked.item() == 7
+    state["0.bn.num_batches_tracked"] = np.float64(7.5)
+    with pytest.raises(UnusableState, match="'0.bn.num_batches_tracked' holds float64 values; expected integers"):
+        b.load_state_dict(state)
+
+
+def test_non_finite_weights_and_buffers_are_refused() -> None:
+    from minires.nn.module import UnusableState
+
+    a, b = make_net(), make_net()
+    for name, bad in (("3.weight", np.nan), ("0.bn.running_var", np.inf)):
+        state = {k: v.numpy().copy() for k, v in a.state_dict().items()}
+        state[name].reshape(-1)[0] = bad
+        with pytest.raises(UnusableState, match=rf"'{name}' holds 1 NaN or infinite value"):
+            b.load_state_dict(state)

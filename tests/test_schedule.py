@@ -54,3 +54,20 @@ def test_schedule_errors() -> None:
         make(milestones=[5, 3])
     with pytest.raises(ValueError, match="warm-up needs"):
         make(warmup_lr=0.01)
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    (dict(milestones=[5, 5]), r"strictly increasing whole numbers >= 1, got \[5, 5\]"),
+    (dict(milestones=[-3]), r"got \[-3\]"),
+    (dict(milestones=[0, 4]), r"got \[0, 4\]"),
+    (dict(milestones=[2.5]), r"got \[2.5\]"),
+    (dict(base_lr=-0.1), "base_lr must be a finite number > 0, got -0.1"),
+    (dict(base_lr=float("nan")), "base_lr must be a finite number > 0, got nan"),
+    (dict(warmup_lr=-0.01, warmup_iterations=3), "warmup_lr must be a finite number > 0"),
+    (dict(gamma=0.0), "gamma must be a finite number > 0"),
+], ids=["repeated", "negative", "zero", "fractional", "negative lr", "nan lr", "negative warm-up lr",
+        "zero gamma"])
+def test_absurd_schedules_are_refused(kw: dict, message: str) -> None:
+    opt = optim.SGD([minires.ones(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match=message):
+        optim.LRSchedule(opt, **{"base_lr": 0.1, **kw})

@@ -68,6 +68,28 @@ def test_sgd_errors() -> None:
         optim.SGD([minires.ones(1, requires_grad=True)], lr=0.1, nesterov=True)
 
 
+@pytest.mark.parametrize(("kw", "message"), [
+    (dict(lr=float("nan")), "lr must be >= 0 and finite, got nan"),
+    (dict(lr=float("inf")), "lr must be >= 0 and finite, got inf"),
+    (dict(momentum=1.5), r"momentum must be in \[0, 1\), got 1.5"),
+    (dict(momentum=1.0), r"momentum must be in \[0, 1\), got 1.0"),
+    (dict(momentum=-0.1), r"momentum must be in \[0, 1\)"),
+    (dict(weight_decay=float("nan")), "weight_decay must be >= 0 and finite, got nan"),
+    (dict(dampening=2.0), r"dampening must be in \[0, 1\]"),
+], ids=["nan lr", "infinite lr", "momentum 1.5", "momentum 1", "negative momentum", "nan decay", "dampening 2"])
+def test_absurd_settings_are_refused(kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        optim.SGD([minires.ones(1, requires_grad=True)], **{"lr": 0.1, **kw})
+    with pytest.raises(ValueError, match=message):  # in a group's own settings too
+        optim.SGD([{"params": [minires.ones(1, requires_grad=True)], **kw}], lr=0.1)
+
+
+def test_a_computed_tensor_is_refused_as_a_parameter() -> None:
+    w = minires.ones(3, requires_grad=True)
+    with pytest.raises(ValueError, match="must be a leaf tensor .* made by Mul"):
+        optim.SGD([w * 2], lr=0.1)
+
+
 def test_one_step_of_a_conv_net_matches_torch() -> None:
     torch = pytest.importorskip("torch")
 

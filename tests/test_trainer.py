@@ -17,6 +17,8 @@ from cifar_files import write_cifar
 from helpers import poison_loss_at
 
 from minires import checkpoint
+from minires.checkpoint import CheckpointError
+from minires.errors import InputError
 from minires.train import RunExists, TrainConfig, TrainingDiverged, train
 from minires.train.lock import RunLock, RunLocked
 
@@ -118,6 +120,93 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data: Path, tmp_path
     state = checkpoint.load(tmp_path / "run" / "checkpoint.npz")
     assert state["iteration"] == 2
     assert all(np.all(np.isfinite(v)) for v in state["model"].values())
+
+
+def test_a_non_finite_buffer_stops_the_run_though_the_loss_stays_finite(tiny_data: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # a huge learning rate can blow up BN's running statistics while the batch's loss is still finite
+    from minires.train import trainer
+
+    step = trainer.Run.step
+
+    def overflow_after_3(self, x, y):  # noqa: ANN001, ANN202
+        step(self, x, y)
+        if self.iteration == 3:
+            self.model.bn1.running_var.data[0] = np.inf  # training mode uses batch statistics: the loss is fine
+
+    monkeypatch.setattr(trainer.Run, "step", overflow_after_3)
+    with pytest.raises(TrainingDiverged, match=r"'bn1.running_var' became NaN or infinite by iteration 4"):
+        train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    state = checkpoint.load(tmp_path / "run" / "checkpoint.npz")
+    assert state["iteration"] == 2 and not state["finished"]
+    assert all(np.all(np.isfinite(v)) for v in state["model"].values())
+    assert not (tmp_path / "run" / "result.json").exists()
+
+
+def test_a_diverged_test_loss_is_never_reported(tiny_data: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from minires.train import trainer
+
+    monkeypatch.setattr(trainer, "evaluate", lambda *args, **kw: (0.9, float("nan")))
+    with pytest.raises(TrainingDiverged, match="the test loss became nan at iteration 4"):
+        train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"))
+    assert (tmp_path / "run" / "metrics.jsonl").read_text() == ""  # no row holds it
+
+
+def test_a_copied_finished_checkpoint_alone_is_a_clear_error(tiny_data: Path, tmp_path: Path) -> None:
+    train(config(tiny_data, tmp_path / "run", iterations=2), stream=open(os.devnull, "w"))
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "checkpoint.npz").write_bytes((tmp_path / "run" / "checkpoint.npz").read_bytes())
+    for _ in range(2):  # the same answer on every call, and nothing written
+        with pytest.raises(CheckpointError, match="holds a finished run, but .* has no evaluation of its last "
+                                                  "iteration \\(2\\).*minires eval"):
+            train(config(tiny_data, tmp_path / "copy", iterations=2), resume=True, stream=open(os.devnull, "w"))
+        assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["checkpoint.npz"]
+
+
+def test_a_result_with_null_errors_is_rebuilt_from_the_metrics(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = train(config(tiny_data, out, iterations=4, milestones=[2]), stream=open(os.devnull, "w"))
+    (out / "result.json").write_text(json.dumps({**first, "train_error": None, "test_error": None}))
+    again = train(config(tiny_data, out, iterations=4, milestones=[2]), resume=True, stream=open(os.devnull, "w"))
+    assert again["test_error"] == first["test_error"]
+    assert json.loads((out / "result.json").read_text())["test_error"] == first["test_error"]
+
+
+def test_bad_lines_in_the_metrics_are_named(tmp_path: Path) -> None:
+    from minires.train.trainer import read_metrics
+
+    file = tmp_path / "metrics.jsonl"
+    file.write_text('{"iteration": 2, "test_error": 0.5}\n{"iteration": 4, "test_err')  # the last line cut short
+    assert read_metrics(file) == [{"iteration": 2, "test_error": 0.5}]
+    for bad in ("not json", "[1, 2]", "7", '{"test_error": 0.5}', '{"iteration": "4"}'):
+        file.write_text(f'{{"iteration": 2}}\n{bad}\n{{"iteration": 6}}\n')
+        with pytest.raises(InputError, match=r"metrics.jsonl, line 2: expected a JSON object with an 'iteration'"):
+            read_metrics(file)
+
+
+def test_the_next_start_removes_what_a_killed_checkpoint_write_left(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(config(tiny_data, out), stream=open(os.devnull, "w"), time_limit=0.0)
+    stale = [out / ".checkpoint.npz.k1ll3d_x.tmp", out / ".metrics.jsonl.a0b1c2d3.tmp"]
+    kept = [out / ".checkpoint.npz.mine.tmp", out / "checkpoint.npz.k1ll3d_x.tmp",
+            tmp_path / ".checkpoint.npz.abcdefgh.tmp"]
+    for path in stale + kept:
+        path.write_bytes(b"half a checkpoint")
+    assert train(config(tiny_data, out), resume=True, stream=open(os.devnull, "w"))["status"] == "finished"
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)  # only our own pattern, only in the run folder
+
+
+def test_a_fresh_run_refuses_a_folder_holding_other_files(tiny_data: Path, tmp_path: Path) -> None:
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "thesis.tex").write_text("my thesis\n")
+    with pytest.raises(InputError, match=r"home already holds files that are not a run's \(thesis.tex\)"):
+        train(config(tiny_data, tmp_path / "home"), stream=open(os.devnull, "w"))
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["thesis.tex"]
+    (tmp_path / "logged").mkdir()
+    (tmp_path / "logged" / "train.log").write_text("")  # the shell made the log before the run started
+    assert train(config(tiny_data, tmp_path / "logged", iterations=2), stream=open(os.devnull, "w"))["iteration"] == 2
 
 
 def test_existing_run_is_not_overwritten(tiny_data: Path, tmp_path: Path) -> None:
@@ -243,6 +332,8 @@ def test_killed_anywhere_ten_times_ends_bitwise_equal(tmp_path: Path) -> None:
         assert np.array_equal(whole[name], resumed[name]), name
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["iteration"] for x in lines] == [4, 8, 12]
+    # no stray files: what a killed checkpoint write left was removed by the next start
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.json", "metrics.jsonl", "result.json"]
 
 
 def test_reading_losses_every_few_steps_changes_nothing(tiny_data: Path, tmp_path: Path,

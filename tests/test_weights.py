@@ -100,3 +100,26 @@ def test_shipped_weights_give_their_recorded_error_on_the_sample(name: str, vari
     assert abs(error - info["sample_test_error"]) <= 1 / len(labels)
     iterations = {"cpu": 8000, "quarter": 16000}[variant.partition("-seed")[0]]
     assert info["model"] == name and info["iterations"] == iterations and error < 0.5
+
+
+def test_non_finite_or_non_real_weights_are_refused_naming_the_file(finished_run: Path, tmp_path: Path) -> None:
+    from minires.nn.module import UnusableState
+
+    state = checkpoint.load(finished_run / "checkpoint.npz")
+    state["model"]["bn1.running_var"][0] = np.nan
+    checkpoint.save(tmp_path / "nan.npz", state)
+    with pytest.raises(UnusableState, match=r"nan.npz: load_state_dict: 'bn1.running_var' holds 1 NaN or infinite"):
+        models.load_weights(models.get("resnet8"), tmp_path / "nan.npz")
+    state = checkpoint.load(finished_run / "checkpoint.npz")
+    state["model"]["fc.weight"] = state["model"]["fc.weight"].astype(np.complex64)
+    checkpoint.save(tmp_path / "complex.npz", state)
+    with pytest.raises(UnusableState, match=r"complex.npz: .*'fc.weight' holds complex64 values"):
+        models.load_weights(models.get("resnet8"), tmp_path / "complex.npz")
+
+
+def test_a_damaged_normaliser_is_named(finished_run: Path, tmp_path: Path) -> None:
+    state = checkpoint.load(finished_run / "checkpoint.npz")
+    state["normalizer"]["mean"] = state["normalizer"]["mean"][:2]
+    checkpoint.save(tmp_path / "w.npz", state)
+    with pytest.raises(InputError, match=r"w.npz: its normalizer's mean should be a float array of shape"):
+        models.load_weights(models.get("resnet8"), tmp_path / "w.npz")

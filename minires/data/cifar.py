@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,9 @@ def _parse_batch(obj: Any, source: str, key: bytes = b"labels", classes: int = 1
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         shape = getattr(data, "shape", None)
         raise CifarFormatError(f"{source}: b'data' should be a (N, 3072) uint8 array, got {shape}")
+    if labels.dtype.kind not in "iu":  # strings, floats, None: refused before any comparison or cast
+        raise CifarFormatError(f"{source}: {key!r} should be {data.shape[0]} integers in 0..{classes - 1}, got "
+                               f"{labels.dtype} values")
     if labels.shape != (data.shape[0],) or labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise CifarFormatError(f"{source}: {key!r} should be {data.shape[0]} integers in 0..{classes - 1}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
@@ -255,6 +259,10 @@ def download(dest: str | os.PathLike[str] | None = None, md5: str | None = "offi
     lay = layout(dataset)
     md5 = lay.md5 if md5 == "official" else md5
     url = url or lay.url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "ftp", "file") or not (parts.netloc or parts.scheme == "file"):
+        raise InputError(f"url must be an address such as https://host/{lay.archive} (http, https, ftp or file), "
+                         f"got {url!r}")
     dest = Path(dest).expanduser() if dest is not None else default_cache()
     target = dest / lay.archive
     if target.exists():

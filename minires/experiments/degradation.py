@@ -23,7 +23,7 @@ from minires.experiments.grid import run_grid
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
-from minires.train.trainer import read_metrics
+from minires.train.trainer import check_time_limit, read_metrics
 
 # Table 6 (test error %) and the mean of 5 public reruns with the paper's recipe
 PAPER_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43,
@@ -132,28 +132,30 @@ def degradation(base: TrainConfig, depths: Sequence[int] = (20, 32, 44, 56), pla
                 residual: bool = True, seeds: int = 1, out: str | Path = "degradation",
                 stream: TextIO | None = None, time_limit: float | None = None,
                 train_runs: bool = True, workers: int = 1, scheduler: str | None = None,
-                threads_per_run: int | None = None) -> list[dict[str, Any]]:
+                threads_per_run: int | None = None, security: Any = None) -> list[dict[str, Any]]:
     """Run the experiment and write ``fig6.png/.svg``, ``table.md`` and ``table.json`` into ``out``.
 
     Args:
         time_limit: seconds for all the training of this call (with several workers: for each run);
             unfinished runs pause with a checkpoint.
         train_runs: False draws and tabulates what the run folders hold, training nothing.
-        workers, scheduler, threads_per_run: train several runs at once, on this machine or a
-            Dask cluster (see ``minires.experiments.grid``).
+        workers, scheduler, threads_per_run, security: train several runs at once, on this machine
+            or a Dask cluster (see ``minires.experiments.grid``).
 
     Returns the table rows.
     """
     out = Path(out)
-    if not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
+    for name, value in (("workers", workers), ("seeds", seeds)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{name} must be a whole number >= 1, got {value!r}")
+    check_time_limit(time_limit)
     names = network_names(depths, plain, residual)
     if not names:
         raise InputError("nothing to train: --plain and --residual were both switched off")
     if train_runs and (workers > 1 or scheduler is not None):
         configs = [replace(base, model=name, seed=base.seed + seed, out=str(run_folder(out, name, seed)))
                    for name in names for seed in range(seeds)]
-        results = run_grid(configs, workers, scheduler, threads_per_run, time_limit)
+        results = run_grid(configs, workers, scheduler, threads_per_run, time_limit, security)
         if any(r["status"] != "finished" for r in results):
             print("some runs are not finished: re-run the same command to continue; drawing what has been "
                   "measured so far", file=stream)

@@ -8,9 +8,16 @@ laptops, lab machines and Slurm/PBS clusters (``dask-jobqueue``).
 * ``workers=1`` (the default) trains the runs one after another in this process;
   Dask is not needed.
 * ``workers=N`` starts a local Dask cluster of N single-threaded worker processes,
-  bound to the loopback address only, and trains N runs at a time.
+  bound to the loopback address only and speaking TLS with throwaway certificates
+  made for this call (Dask's ``Security.temporary()``): another process on the
+  machine cannot submit work to it.  It trains N runs at a time.
 * ``scheduler="tcp://host:8786"`` (or ``tls://...``) sends the runs to an existing
   cluster.  Every worker must see the run folders (a shared filesystem) and the data.
+  A ``tls://`` scheduler needs the cluster's CA certificate and a client certificate
+  and key: ``security=tls_security(ca_file, cert, key)`` (``--tls-ca-file``,
+  ``--tls-cert``, ``--tls-key``), or Dask's own configuration
+  (``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``, ``..._TLS__CLIENT__CERT``,
+  ``..._TLS__CLIENT__KEY``, or the same keys in a Dask config file).
 
 Each run is told how many cores it may use (``threads_per_run``), so N runs do not
 fight over BLAS threads.  A run folder is locked while a worker trains it, so the same
@@ -60,8 +67,57 @@ def _dask() -> Any:
     return distributed
 
 
+def tls_security(ca_file: str, cert: str, key: str | None = None) -> Any:
+    """Dask ``Security`` for a client of a ``tls://`` scheduler, from PEM files (the key may sit in ``cert``)."""
+    for what, path in (("CA certificate", ca_file), ("client certificate", cert), ("client key", key)):
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"the {what} {path} does not exist")
+    return _dask().Security(tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key,
+                            require_encryption=True)
+
+
+def local_cluster(workers: int) -> Any:
+    """A Dask cluster of ``workers`` single-threaded processes on the loopback address, for this process only.
+
+    It speaks TLS with certificates made for it and kept in memory (``cluster.security``):
+    a client without them -- any other process on the machine -- is refused.
+    """
+    distributed = _dask()
+    try:
+        security = distributed.Security.temporary()
+    except ImportError:
+        raise RunError("the local cluster secures itself with throwaway TLS certificates, which needs the "
+                       "'cryptography' package: pip install 'minires[cluster]'") from None
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                    dashboard_address=None, security=security)
+
+
+def connect(scheduler: str, security: Any = None) -> Any:
+    """A Dask client of the scheduler at ``scheduler``; ``InputError`` (one line) for what is wrong or missing."""
+    distributed = _dask()
+    scheme = scheduler.split("://", 1)[0] if "://" in scheduler else "tcp"
+    if scheme not in ("tcp", "tls"):
+        raise InputError(f"scheduler {scheduler!r}: expected a tcp:// or tls:// address (minires does not set up "
+                         f"Dask's {scheme}:// transport)")
+    if scheme == "tls":
+        if security is None:
+            security = distributed.Security()  # Dask's own configuration: DASK_DISTRIBUTED__COMM__TLS__*
+        if not (security.tls_ca_file and security.tls_client_cert):
+            raise InputError(f"the scheduler {scheduler!r} speaks TLS: give its CA certificate and a client "
+                             "certificate and key (--tls-ca-file, --tls-cert, --tls-key, or Dask's "
+                             "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._TLS__CLIENT__CERT, ..._TLS__CLIENT__KEY)")
+    elif security is not None and security.require_encryption:
+        raise InputError(f"certificates were given, but the scheduler address {scheduler!r} is plain tcp://; "
+                         f"use tls://")
+    try:
+        return distributed.Client(scheduler, timeout="10s", security=security)
+    except (OSError, TimeoutError, ValueError, TypeError) as err:  # ssl.SSLError is an OSError
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({err})") from None
+
+
 def run_grid(configs: Sequence[TrainConfig], workers: int = 1, scheduler: str | None = None,
-             threads_per_run: int | None = None, time_limit: float | None = None) -> list[dict[str, Any]]:
+             threads_per_run: int | None = None, time_limit: float | None = None,
+             security: Any = None) -> list[dict[str, Any]]:
     """Train (resume, or skip) every run in ``configs``; returns their results in the same order.
 
     Args:
@@ -70,6 +126,8 @@ def run_grid(configs: Sequence[TrainConfig], workers: int = 1, scheduler: str | 
         scheduler: the address of an existing Dask scheduler instead of a local cluster.
         threads_per_run: cores per run (default: this machine's cores ÷ workers, at least 1).
         time_limit: seconds each run may train in this call before it pauses with a checkpoint.
+        security: Dask ``Security`` for a ``tls://`` scheduler (see ``tls_security``; default:
+            Dask's configuration).
     """
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
@@ -92,15 +150,10 @@ def run_grid(configs: Sequence[TrainConfig], workers: int = 1, scheduler: str | 
 
     distributed = _dask()
     if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({err})") from None
-        cluster = None
+        client, cluster = connect(scheduler, security), None
     else:
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
-        client = distributed.Client(cluster)
+        cluster = local_cluster(workers)
+        client = distributed.Client(cluster)  # with the cluster's own certificates
     try:
         futures = [client.submit(_train_in_worker, c.to_dict(), threads_per_run, time_limit, pure=False,
                                  retries=RETRIES, key=f"minires-{Path(c.out).name}-{i}")

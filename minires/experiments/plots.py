@@ -12,6 +12,7 @@ from typing import Any
 
 from matplotlib.figure import Figure  # a bare Figure needs no GUI backend and leaves pyplot's alone
 
+from minires.errors import InputError
 from minires.train.curves import PALETTE, draw_runs  # a run's curves: drawn by the live plot too
 
 __all__ = ["PALETTE", "depth_colours", "depth_of", "save", "draw_runs", "plot_runs", "plot_degradation",
@@ -30,6 +31,11 @@ def depth_of(name: str) -> int:
 def save(fig: Any, path: str | Path) -> list[Path]:
     """Write ``path`` as .png and .svg; returns both paths."""
     path = Path(path)
+    for taken in (path, path.with_suffix(".png"), path.with_suffix(".svg")):
+        if taken.exists() and not taken.is_file():  # a folder, or a device such as /dev/null
+            kind = "a folder" if taken.is_dir() else "a device or other special file"
+            raise InputError(f"figure {path}: expected a file name to write {path.with_suffix('.png').name} and "
+                             f"{path.with_suffix('.svg').name} under, but {taken} is {kind}")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in (".png", ".svg"):

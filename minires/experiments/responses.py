@@ -31,6 +31,7 @@ import numpy as np
 from minires import backend
 from minires.checkpoint import atomic_write_bytes
 from minires.data import batches_in_order
+from minires.errors import InputError
 from minires.experiments.plots import plot_responses
 from minires.models import ResponseRecorder
 from minires.nn import BatchNorm2d, Module
@@ -98,12 +99,14 @@ def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None 
               bn_mode: str = "eval", limit: int | None = None, device: str = "cpu") -> dict[str, list[float]]:
     """Fig. 7 for trained runs: writes ``fig7.png/.svg``, ``responses.json`` and ``responses.csv``."""
     out = Path(out)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InputError(f"limit must be a whole number of test images >= 1, got {limit!r}")
     results: dict[str, dict[str, Any]] = {}
     for run in run_dirs:
         model, state = load_trained(run, device)
         config = state["config"]
         images, _ = load_test_set(state, data)
-        images = images[:limit] if limit else images
+        images = images[:limit] if limit is not None else images
         names, stds = response_stds(model, images, per_channel=per_channel, bn_mode=bn_mode, device=device)
         label = config["model"] if config["model"] not in results else f"{config['model']} ({Path(run).name})"
         results[label] = {"run": str(run), "layers": names, "std": stds, "images": len(images)}

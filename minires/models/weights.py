@@ -22,7 +22,7 @@ from minires import checkpoint
 from minires.checkpoint import CheckpointError
 from minires.errors import InputError
 from minires.nn import Module
-from minires.nn.module import StateDictError
+from minires.nn.module import StateDictError, UnusableState
 from minires.normalizer import Normalizer
 
 __all__ = ["load_weights", "shipped", "available_weights", "SHIPPED", "RECIPES"]
@@ -73,9 +73,10 @@ def load_weights(model: Module, path: str | Path) -> Module:
         raise InputError(f"{path} holds the weights of {saved}, not of {own}; build {saved} to load them")
     try:
         model.load_state_dict(state["model"])
+    except UnusableState as err:  # NaN weights, or values that are not real numbers
+        raise UnusableState(f"{path}: {err}") from None
     except StateDictError as err:
         raise StateDictError(f"{path} does not fit {own or type(model).__name__}: {err}") from None
     if "normalizer" in state:
-        norm = state["normalizer"]
-        model.normalizer = Normalizer(norm["mean"], norm.get("std"), norm["mode"])
+        model.normalizer = Normalizer.from_state(state["normalizer"], path)
     return model

@@ -52,6 +52,31 @@ class StateDictError(InputError):
     """A state dict does not fit the module: keys missing or unexpected, or shapes that differ."""
 
 
+class UnusableState(StateDictError):
+    """A state dict fits the module, but a value in it cannot be used: NaN or infinite, or not a real number."""
+
+
+def check_state_value(name: str, array: Any, target: Tensor) -> None:
+    """Refuse a value that loading would silently turn into nonsense.
+
+    A float parameter or buffer takes real floating-point values only (a cast
+    would turn a bool into 0/1, drop a complex number's imaginary part, read a
+    datetime as a float), and only finite ones (NaN or infinity: the weights of
+    a diverged run).  An integer buffer (``num_batches_tracked``) takes integers.
+    """
+    kind, what = np.dtype(array.dtype).kind, "parameter" if isinstance(target, Parameter) else "buffer"
+    want = "f" if np.dtype(target.dtype).kind == "f" else "iu"
+    if kind not in want:
+        expected = "real floating-point numbers" if want == "f" else "integers"
+        raise UnusableState(f"load_state_dict: '{name}' holds {np.dtype(array.dtype)} values; expected {expected} "
+                            f"for this {target.dtype} {what}")
+    if kind == "f":
+        bad = int(array.size - backend.get_array_module(array).isfinite(array).sum())
+        if bad:
+            raise UnusableState(f"load_state_dict: '{name}' holds {bad:,} NaN or infinite value"
+                                f"{'s' if bad != 1 else ''} (the weights of a diverged run?); refusing to load them")
+
+
 def _mismatch(owner: str, missing: list[str], unexpected: list[str], show: int = 3) -> str:
     """One short line on how two sets of state-dict keys differ (counts, a few names, close matches)."""
 
@@ -289,7 +314,9 @@ class Module:
         """Copy values from ``state`` (tensors or arrays) into this module.
 
         With ``strict=True`` the keys must match exactly.  Shapes must always
-        match.  Values are copied to each parameter's device and dtype.
+        match.  Values are copied to each parameter's device and dtype; a float
+        one must hold finite real floats, an integer buffer integers
+        (``UnusableState`` otherwise, see ``check_state_value``).
         """
         own = dict(self.named_parameters())
         own.update(self.named_buffers())
@@ -308,6 +335,7 @@ class Module:
                     f"load_state_dict: '{name}' has shape {tuple(array.shape)} in the state dict "
                     f"but {target.shape} in the model"
                 )
+            check_state_value(name, array, target)
         for name, target in own.items():  # only after every check passed: all or nothing
             if name in state:
                 value = state[name]

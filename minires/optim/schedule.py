@@ -12,7 +12,9 @@ one public reproduction had).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 
@@ -40,8 +42,13 @@ class LRSchedule:
         warmup_lr: float | None = None, warmup_until_error: float | None = None,
         warmup_iterations: int | None = None,
     ) -> None:
-        if list(milestones) != sorted(milestones):
-            raise ValueError(f"LRSchedule: milestones must be increasing, got {list(milestones)}")
+        milestones = list(milestones)
+        if not all(isinstance(m, Integral) and not isinstance(m, bool) and m >= 1 for m in milestones) \
+                or any(b <= a for a, b in zip(milestones, milestones[1:])):
+            raise ValueError(f"LRSchedule: milestones must be strictly increasing whole numbers >= 1, got {milestones}")
+        for name, value in (("base_lr", base_lr), ("gamma", gamma), ("warmup_lr", warmup_lr)):
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"LRSchedule: {name} must be a finite number > 0, got {value!r}")
         if warmup_lr is not None and warmup_until_error is None and warmup_iterations is None:
             raise ValueError("LRSchedule: a warm-up needs warmup_until_error or warmup_iterations to end")
         self.optimizer = optimizer

@@ -31,6 +31,7 @@ no longer updated.  Read ``p.data`` again, as the state dict does.)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,11 +60,6 @@ class SGD:
         self, params: Iterable[Any], lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
         nesterov: bool = False, dampening: float = 0.0,
     ) -> None:
-        for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            if value < 0:
-                raise ValueError(f"SGD: {name} must be >= 0, got {value}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov, dampening=dampening)
         params = list(params)
         if not params:
@@ -72,9 +68,13 @@ class SGD:
         self.param_groups: list[dict[str, Any]] = []
         for group in groups:
             group = {**defaults, **group, "params": list(group["params"])}
+            _check_settings(group)
             for p in group["params"]:
                 if not isinstance(p, Tensor) or not p.requires_grad:
                     raise TypeError("SGD: every parameter must be a Tensor with requires_grad=True")
+                if not p.is_leaf:  # the result of an op: step() would change a copy nobody reads
+                    raise ValueError(f"SGD: every parameter must be a leaf tensor (created, not computed), got one "
+                                     f"made by {type(p.grad_fn).__name__}; pass the tensors the model owns")
             self.param_groups.append(group)
         self.state: dict[int, dict[str, Any]] = {}  # per parameter (by position): momentum buffers
         self._flat: dict[int, _FlatGroup] = {}  # per group (by position): its flat arrays, once it has them
@@ -181,6 +181,18 @@ class SGD:
         lines = [f"  group {i}: {len(g['params'])} tensors, " + ", ".join(f"{k}={g[k]}" for k in DEFAULTS)
                  for i, g in enumerate(self.param_groups)]
         return "SGD(\n" + "\n".join(lines) + "\n)"
+
+
+def _check_settings(group: dict[str, Any]) -> None:
+    """Refuse settings that would silently wreck training: NaN, negative, or momentum of 1 or more."""
+    for name, high in (("lr", math.inf), ("momentum", 1.0), ("weight_decay", math.inf), ("dampening", 1.0)):
+        value = group[name]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not (ok and 0 <= value and (value < high if name == "momentum" else value <= high)):
+            bound = {"momentum": "in [0, 1)", "dampening": "in [0, 1]"}.get(name, ">= 0 and finite")
+            raise ValueError(f"SGD: {name} must be {bound}, got {value!r}")
+    if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+        raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
 
 
 def _flattenable(params: list[Tensor]) -> bool:

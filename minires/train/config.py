@@ -34,6 +34,7 @@ from minires.checkpoint import atomic_write_bytes
 from minires.data.cifar import DATASETS
 from minires.errors import InputError
 
+MAX_ITERATIONS = 10**9  # far beyond any recipe (the paper's ImageNet runs take 600k); more is a typo
 RECIPES: dict[str, dict[str, Any]] = {
     "paper": {},
     "cpu": {"schedule_scale": 0.125, "eval_every": 4000},  # evaluations every 500 iterations once scaled
@@ -119,10 +120,16 @@ class TrainConfig:
         number("lr", 0, low_open=True)
         number("warmup_lr", 0, low_open=True)
         number("momentum", 0, 1)
+        if self.momentum == 1:  # each step would add every past gradient at full weight, forever
+            raise InputError(f"momentum must be a finite number >= 0 and < 1, got {self.momentum!r}")
         number("weight_decay", 0)
         number("gamma", 0, 1, low_open=True)
         number("warmup_until_error", 0, 1, low_open=True)
         number("schedule_scale", 0, low_open=True)
+        if self.iterations * self.schedule_scale > MAX_ITERATIONS:  # (a product that overflows is inf: refused too)
+            raise InputError(f"schedule_scale {self.schedule_scale:g} would stretch {self.iterations:,} iterations to "
+                             f"{self.iterations * self.schedule_scale:.3g}; a run may have at most "
+                             f"{MAX_ITERATIONS:,}")
         ms = self.milestones
         if not isinstance(ms, list) or not all(isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in ms):
             raise InputError(f"milestones must be whole numbers >= 1, got {ms!r}")

@@ -14,8 +14,9 @@ loop carries from one iteration to the next, so a run killed at any moment
 weights, bit for bit on the CPU, as a run that was never interrupted.
 
 Ctrl-C asks the loop to stop after the current iteration, save a
-checkpoint and exit cleanly.  A loss that becomes NaN or infinite stops the
-run with a message; the last good checkpoint is kept.
+checkpoint and exit cleanly.  A loss, weight or buffer (a batch-norm running
+statistic) that becomes NaN or infinite stops the run with a message before
+it is evaluated or saved; the last good checkpoint is kept.
 """
 
 from __future__ import annotations
@@ -36,16 +37,17 @@ import numpy as np
 import minires
 from minires import backend, checkpoint, models
 from minires.amp import GradScaler, autocast
-from minires.checkpoint import CheckpointError, atomic_write_bytes
+from minires.checkpoint import CheckpointError, atomic_write_bytes, is_temporary
 from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar, load_sample, locate
 from minires.errors import InputError, RunError
 from minires.nn import Module
 from minires.nn.functional import count_errors, cross_entropy
+from minires.nn.module import UnusableState
 from minires.optim import SGD, LRSchedule, split_weight_decay
 from minires.tensor import Tensor, no_grad
 from minires.train.callbacks import Callback
 from minires.train.config import TrainConfig
-from minires.train.lock import RunLock
+from minires.train.lock import LOCK, RunLock
 from minires.train.progress import PrintProgress
 
 CONFIG, METRICS, CHECKPOINT, RESULT = "config.json", "metrics.jsonl", "checkpoint.npz", "result.json"
@@ -57,7 +59,7 @@ READ_EVERY = {"cpu": 1, "gpu": 50}  # iterations between bringing losses to the 
 
 
 class TrainingDiverged(RunError):
-    """The loss became NaN or infinite."""
+    """The loss, a weight or a buffer became NaN or infinite."""
 
 
 class RunExists(RunError):
@@ -149,6 +151,13 @@ def build(config: TrainConfig) -> tuple[Module, SGD, LRSchedule]:
     return model, optimizer, schedule
 
 
+def check_time_limit(seconds: float | None) -> None:
+    """A time limit is None (no limit) or a finite number of seconds >= 0."""
+    ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)
+    if seconds is not None and not (ok and seconds >= 0):
+        raise InputError(f"time_limit must be a finite number of seconds >= 0, got {seconds!r}")
+
+
 def check_output_folder(out: Path) -> None:
     """Fail before any work if ``out`` cannot be created or written -- without creating anything."""
     existing = out
@@ -161,6 +170,34 @@ def check_output_folder(out: Path) -> None:
             pass
     except OSError as err:
         raise InputError(f"output folder {out} cannot be written ({err.strerror or err} in {existing})") from None
+
+
+def is_run_file(name: str) -> bool:
+    """Whether a file of this name belongs in a run folder: the run's files, their plot and log, a temporary."""
+    ours = (CONFIG, METRICS, CHECKPOINT, RESULT, LOCK, "curves.png", "curves.svg")
+    return name in ours or name.endswith(".log") or any(is_temporary(name, of) for of in ours)
+
+
+def check_fresh_folder(out: Path) -> None:
+    """Refuse to start a run in an existing folder that holds anything but a run's own files (e.g. ``/``)."""
+    if not out.is_dir():
+        return
+    others = sorted(p.name for p in out.iterdir() if not is_run_file(p.name))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
+        raise InputError(f"output folder {out} already holds files that are not a run's ({shown}); give a new or "
+                         f"empty folder for the run")
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Delete what a killed writer left of an atomic write in the run folder (call it holding the run's lock).
+
+    Only names of our own temporary pattern beside the run's files, and only plain files.
+    """
+    for path in out.iterdir():
+        if any(is_temporary(path.name, of) for of in (CONFIG, METRICS, CHECKPOINT, RESULT)) \
+                and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
 
 
 def _saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
@@ -177,18 +214,32 @@ def _saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
 def read_metrics(path: str | Path, up_to: float = math.inf) -> list[dict[str, Any]]:
     """The rows of a ``metrics.jsonl`` with iteration <= ``up_to``; [] when there is none yet.
 
-    Skips a line cut short by a kill, and (with ``up_to``) rows a killed run wrote after its checkpoint.
+    Skips a last line cut short by a kill, and (with ``up_to``) rows a killed run wrote after its
+    checkpoint.  Any other line that is not a JSON object with a numeric ``iteration`` raises
+    ``InputError`` naming the file and the line.
     """
     path = Path(path)
-    rows = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill
-            if row.get("iteration", math.inf) <= up_to:
-                rows.append(row)
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    try:
+        text = path.read_text()
+    except (UnicodeDecodeError, IsADirectoryError) as err:
+        raise InputError(f"{path}: expected the JSON lines of a run's evaluations ({err})") from None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            if number == len(lines) and not text.endswith("\n"):
+                continue  # the last line, cut short by a kill
+            row = None
+        iteration = row.get("iteration") if isinstance(row, dict) else None
+        if not isinstance(iteration, (int, float)) or isinstance(iteration, bool):
+            raise InputError(f"{path}, line {number}: expected a JSON object with an 'iteration' number, got "
+                             f"{line[:60]!r}{'...' if len(line) > 60 else ''}")
+        if iteration <= up_to:
+            rows.append(row)
     return rows
 
 
@@ -238,17 +289,21 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
     # 1. check everything the user gave us; nothing is written until all of it is fine
     out = Path(config.out)
     config = config.validate()
+    check_time_limit(time_limit)
     config = config if config.schedule_scale == 1.0 else config.scaled()
     device = backend.check_device(config.device)
     if config.data != "sample":
         locate(config.data, config.dataset)  # a missing data set fails here, before any work
     check_output_folder(out)
     state = None
-    if (out / CHECKPOINT).exists():
+    if not (out / CHECKPOINT).exists():
+        check_fresh_folder(out)
+    else:
         if not resume:
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
         state = checkpoint.load(out / CHECKPOINT)
         saved = _saved_config(state, out / CHECKPOINT)
+        read_metrics(out / METRICS)  # a damaged metrics file fails here, before any work
         saved.device, saved.out = device, str(out)
         if config.data is not None:  # where the data lives may change between sessions (another machine)
             saved.data = config.data
@@ -260,22 +315,12 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
             )
         config = saved
         if state.get("finished"):
-            result = json.loads((out / RESULT).read_text()) if (out / RESULT).exists() else None
-            if result is None:  # killed between its last checkpoint and result.json: write it now
-                with RunLock(out):
-                    metrics = read_metrics(out / METRICS, int(state["iteration"]))
-                    params = models.get(config.model, num_classes=config.num_classes()).num_parameters()
-                    result = _finished_result(config, state, metrics, params)
-                    atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
-            PrintProgress(stream).message(
-                f"{out} holds a finished run: {result['model']}, {result['iteration']} iterations, "
-                + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
-            )
-            return result
+            return _report_finished(config, state, out, stream)
 
     run = Run.start(config, out, device, state)
     # 2. the run folder is ours (locked) from here on
     with RunLock(out):
+        remove_stale_temporaries(out)  # no other writer can be alive now
         return _loop(run, [PrintProgress(stream), *callbacks], time_limit)
 
 
@@ -304,6 +349,7 @@ class Run:
     unread: list[tuple[int, float, Any, Any, int]] = field(default_factory=list)  # (iteration, lr, loss, wrong, n)
     last_loss: float = math.nan
     last_lr: float = math.nan
+    checked_at: int = -1  # the iteration whose weights and buffers check_finite last found finite
 
     @classmethod
     def start(cls, config: TrainConfig, out: Path, device: str, state: dict[str, Any] | None) -> Run:
@@ -318,6 +364,8 @@ class Run:
                 run.model.load_state_dict(state["model"])
                 run.optimizer.load_state_dict(state["optimizer"])
                 run.schedule.load_state_dict(state["schedule"])
+            except UnusableState as err:
+                raise CheckpointError(f"{out / CHECKPOINT}: {err}") from None
             except (InputError, KeyError, TypeError) as err:
                 raise CheckpointError(f"{out / CHECKPOINT} does not fit a {config.model} run: {err}") from None
             minires.set_rng_state(state["rng"])
@@ -361,15 +409,35 @@ class Run:
         for (iteration, lr, _, _, n), (loss, wrong) in zip(self.unread, values):
             if not math.isfinite(loss):
                 self.unread.clear()
-                raise TrainingDiverged(
-                    f"the loss became {loss} at iteration {iteration} (lr {lr:g}); the run stopped, and its "
-                    f"last good checkpoint is {self.out / CHECKPOINT}"
-                    + ("" if (self.out / CHECKPOINT).exists() else " (none was written yet)")
-                )
+                raise self.diverged(f"the loss became {loss} at iteration {iteration} (lr {lr:g})")
             self.recent_losses.append(float(loss))
             self.recent_errors.append(float(wrong) / n)
             self.last_loss, self.last_lr = float(loss), lr
         self.unread.clear()
+
+    def diverged(self, what: str) -> TrainingDiverged:
+        """The error that stops a diverged run: what went wrong, and which checkpoint is still good."""
+        return TrainingDiverged(f"{what}; the run stopped, and its last good checkpoint is {self.out / CHECKPOINT}"
+                                + ("" if (self.out / CHECKPOINT).exists() else " (none was written yet)"))
+
+    def check_finite(self) -> None:
+        """Raise ``TrainingDiverged`` if a weight or buffer is NaN or infinite.
+
+        The training loss is not enough to watch: a huge learning rate can blow up
+        batch norm's running statistics while the loss of the batch is still finite,
+        and those statistics are what evaluation and a saved checkpoint use.  One host
+        wait per check, and none for a second check of the same iteration.
+        """
+        if self.checked_at == self.iteration:
+            return
+        floats = [(name, t.data) for name, t in self.model.state_dict().items() if t.data.dtype.kind == "f"]
+        xp = backend.get_array_module(floats[0][1])
+        finite = backend.to_numpy(xp.stack([xp.isfinite(a).all() for _, a in floats]))  # one transfer
+        if not finite.all():
+            name = floats[int(np.argmin(finite))][0]
+            raise self.diverged(f"'{name}' became NaN or infinite by iteration {self.iteration} "
+                                f"(lr {self.last_lr:g})")
+        self.checked_at = self.iteration
 
     def train_error(self) -> float:
         """The paper's training error: the mean over the last 100 mini-batches (those read so far)."""
@@ -378,9 +446,12 @@ class Run:
     def evaluate(self, wall_time: float, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """A metrics row: training error and loss of the window, evaluation error and loss, lr, time."""
         self.read()
+        self.check_finite()
         name = self.splits.eval_name
         error, loss = evaluate(self.model, self.splits.eval_images, self.splits.eval_labels,
                                self.config.eval_batch_size, self.device, progress)
+        if not math.isfinite(loss):
+            raise self.diverged(f"the {name} loss became {loss} at iteration {self.iteration}")
         return {"iteration": self.iteration, "train_error": self.train_error(),
                 "train_loss": sum(self.recent_losses) / len(self.recent_losses),
                 f"{name}_error": error, f"{name}_loss": loss, "lr": self.last_lr, "wall_time": round(wall_time, 2),
@@ -392,8 +463,8 @@ class Run:
 
         A finished run keeps only its final weights (``final_weights``): nothing is left to continue.
         """
-        self.read()  # also makes sure no NaN reaches a checkpoint
-        norm = self.splits.normalizer
+        self.read()  # no NaN loss,
+        self.check_finite()  # and no NaN weight or buffer reaches a checkpoint
         state = {
             "config": self.config.to_dict(), "model": self.model.state_dict(),
             "optimizer": None if finished else self.optimizer.state_dict(),  # (final weights keep no momentum)
@@ -401,7 +472,7 @@ class Run:
             "rng": minires.get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
             "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
             "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
-            "normalizer": {"mean": norm.mean, "std": norm.std, "mode": norm.mode},
+            "normalizer": self.splits.normalizer.state_dict(),
             "scaler": self.scaler.state_dict(),
         }
         checkpoint.save(self.out / CHECKPOINT, final_weights(state) if finished else state)
@@ -470,6 +541,33 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     return result
 
 
+def _report_finished(config: TrainConfig, state: dict[str, Any], out: Path, stream: TextIO | None) -> dict[str, Any]:
+    """A finished run, asked to resume: its result, written again if a kill (or a copy) lost ``result.json``."""
+    file = out / CHECKPOINT
+    model = restore_model(config, state, file)  # refuses weights that do not fit, or are not finite
+    try:
+        result = json.loads((out / RESULT).read_text())
+    except (OSError, ValueError):  # missing (killed between the last checkpoint and result.json) or damaged
+        result = None
+    if not isinstance(result, dict) or not all(isinstance(v, float) for k, v in result.items()
+                                               if k.endswith("_error")):
+        metrics = read_metrics(out / METRICS, int(state["iteration"]))
+        if not metrics or metrics[-1].get("iteration") != int(state["iteration"]):
+            raise CheckpointError(
+                f"{file} holds a finished run, but {out / METRICS} has no evaluation of its last iteration "
+                f"({int(state['iteration']):,}) to report (was the checkpoint copied without its other files?); "
+                f"see its test error with 'minires eval {file}', or train into another --out")
+        with RunLock(out):
+            remove_stale_temporaries(out)
+            result = _finished_result(config, state, metrics, model.num_parameters())
+            atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
+    PrintProgress(stream).message(
+        f"{out} holds a finished run: {result.get('model')}, {result.get('iteration')} iterations, "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
+    )
+    return result
+
+
 def _finished_result(config: TrainConfig, state: dict[str, Any], metrics: list[dict[str, Any]],
                      params: int) -> dict[str, Any]:
     """``result.json`` of a finished run: its last evaluation, time, size and thread count."""
@@ -497,13 +595,21 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[st
     path = Path(path)
     file = path / CHECKPOINT if path.is_dir() else path
     state = checkpoint.load(file)
-    config = _saved_config(state, file)
+    model = restore_model(_saved_config(state, file), state, file)
+    state["normalizer"] = Normalizer.from_state(state.get("normalizer"), file).state_dict()  # checked here, once
+    return model.to(device), state
+
+
+def restore_model(config: TrainConfig, state: dict[str, Any], file: Path) -> Module:
+    """The network of ``config`` with the weights of checkpoint ``state`` (read from ``file``), on the CPU."""
     model = models.get(config.model, num_classes=config.num_classes())
     try:
         model.load_state_dict(state["model"])
-    except InputError as err:
+    except UnusableState as err:
+        raise CheckpointError(f"{file}: {err}") from None
+    except (InputError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{file} does not fit its own model {config.model!r}: {err}") from None
-    return model.to(device), state
+    return model
 
 
 def load_test_set(state: dict[str, Any], data: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -515,5 +621,4 @@ def load_test_set(state: dict[str, Any], data: str | None = None) -> tuple[np.nd
     """
     saved = state["config"]
     images, labels = read_split(data if data is not None else saved["data"], "test", saved.get("dataset", "cifar10"))
-    norm = state["normalizer"]
-    return Normalizer(norm["mean"], norm.get("std"), norm["mode"])(images), labels
+    return Normalizer.from_state(state.get("normalizer"), "the checkpoint")(images), labels

@@ -64,7 +64,13 @@ class Geometry(NamedTuple):
 
     @classmethod
     def of(cls, kernel: IntPair, stride: IntPair, padding: IntPair) -> Geometry:
-        return cls(pair(kernel), pair(stride), pair(padding))
+        """The geometry of these settings; ``ValueError`` for a kernel or stride below 1, a negative padding."""
+        geometry = cls(pair(kernel), pair(stride), pair(padding))
+        for name, values, low in (("kernel size", geometry.kernel, 1), ("stride", geometry.stride, 1),
+                                  ("padding", geometry.padding, 0)):
+            if min(values) < low:
+                raise ValueError(f"{name} must be >= {low}, got {values[0] if values[0] == values[1] else values}")
+        return geometry
 
     @property
     def shifted(self) -> bool:
