@@ -108,7 +108,7 @@ def _plot(args: argparse.Namespace) -> int:
     from minires.errors import InputError
     from minires.experiments.plots import plot_runs
     from minires.train import CONFIG, METRICS
-    from minires.train.trainer import read_metrics
+    from minires.train.runfolder import read_metrics
 
     runs, milestones = {}, set()
     for folder in map(Path, args.runs):

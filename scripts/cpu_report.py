@@ -25,7 +25,7 @@ from minires.experiments.findings import degradation_findings, response_findings
 from minires.experiments.plots import plot_runs
 from minires.experiments.responses import responses
 from minires.train import METRICS, RESULT, TrainConfig
-from minires.train.trainer import read_metrics
+from minires.train.runfolder import read_metrics
 
 REPRODUCTION = Path(__file__).resolve().parents[1] / "docs" / "reproduction"
 CPU = REPRODUCTION / "cpu"

@@ -426,3 +426,26 @@ def test_cifar100_runs_train_and_evaluate(tmp_path: Path, capsys: pytest.Capture
     assert model.fc.weight.shape == (classes, 64) and state["config"]["dataset"] == dataset
     assert main(["eval", str(out)]) == 0
     assert "on 20 images" in capsys.readouterr().out
+
+
+def test_callbacks_get_the_runs_messages(tiny_data: Path, tmp_path: Path) -> None:
+    from minires.train.callbacks import Callback
+
+    class Notes(Callback):
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def on_message(self, text: str) -> None:
+            self.lines.append(text)
+
+    quiet = open(os.devnull, "w")
+    assert train(config(tiny_data, tmp_path / "run", iterations=4, milestones=[2]), stream=quiet,
+                 time_limit=0)["status"] == "paused"
+    notes = Notes()
+    train(config(tiny_data, tmp_path / "run", iterations=4, milestones=[2], lr=0.05), resume=True, stream=quiet,
+          callbacks=[notes])
+    assert any("ignoring the different values given for ['lr']" in line for line in notes.lines)
+    again = Notes()
+    train(config(tiny_data, tmp_path / "run", iterations=4, milestones=[2]), resume=True, stream=quiet,
+          callbacks=[again])
+    assert len(again.lines) == 1 and "holds a finished run" in again.lines[0]

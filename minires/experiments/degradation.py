@@ -23,7 +23,8 @@ from minires.experiments.grid import run_grid
 from minires.experiments.plots import plot_degradation
 from minires.train import METRICS, RESULT, TrainConfig, train
 from minires.train.progress import format_duration
-from minires.train.trainer import check_time_limit, read_metrics
+from minires.train.runfolder import read_metrics
+from minires.train.trainer import check_time_limit
 
 # Table 6 (test error %) and the mean of 5 public reruns with the paper's recipe
 PAPER_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43,

@@ -1,6 +1,6 @@
 """Hooks into the training loop: watch a run without changing it.
 
-``train(config, callbacks=[...])`` calls each callback at four moments.  The
+``train(config, callbacks=[...])`` calls each callback at five moments, and with its messages.  The
 command line's progress line (``PrintProgress``) and the notebook's live plot
 (``LivePlot``) are both callbacks; write your own by overriding the methods you need:
 
@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minires.train.curves import draw_runs
+from minires.train.runfolder import METRICS, read_metrics
 
 if TYPE_CHECKING:
-    from minires.train.trainer import Run
+    from minires.train.trainer import Run  # (for the type only: the loop imports its callbacks, not the reverse)
 
 
 class Callback:
@@ -41,6 +42,10 @@ class Callback:
     def on_end(self, run: Run, result: dict[str, Any]) -> None:
         """When this call ends: ``result["status"]`` is 'finished', 'paused' or 'interrupted'."""
 
+    def on_message(self, text: str) -> None:
+        """A note for the user (a resumed run's changed settings, a finished run's result); may come
+        before ``on_start``, when there is no run yet."""
+
 
 class LivePlot(Callback):
     """Redraws the run's error and loss curves in a Jupyter notebook after each evaluation.
@@ -54,8 +59,6 @@ class LivePlot(Callback):
         self._handle: Any = None
 
     def on_start(self, run: Run) -> None:
-        from minires.train.trainer import METRICS, read_metrics
-
         self.rows = read_metrics(run.out / METRICS, run.iteration)  # a resumed run shows its past too
 
     def on_evaluate(self, run: Run, row: dict[str, Any]) -> None:

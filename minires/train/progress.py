@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from minires.train.callbacks import Callback
+from minires.train.runfolder import CHECKPOINT
 
 if TYPE_CHECKING:
     from minires.train.trainer import Run
@@ -57,6 +58,9 @@ class PrintProgress(Callback):
         self.stream.write(("\n" if self.live and self._last_draw else "") + text + "\n")
         self.stream.flush()
         self._last_draw = 0.0
+
+    def on_message(self, text: str) -> None:
+        self.message(text)
 
     def on_start(self, run: Run) -> None:
         c = run.config
@@ -118,5 +122,5 @@ class PrintProgress(Callback):
                 f"final training error {result['train_error']:.2%}, {name} error {result[f'{name}_error']:.2%}"
             )
         else:
-            self.message(f"{status}: saved {run.out / 'checkpoint.npz'} at iteration {run.iteration}; "
+            self.message(f"{status}: saved {run.out / CHECKPOINT} at iteration {run.iteration}; "
                          f"continue with --resume")

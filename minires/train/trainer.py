@@ -1,11 +1,6 @@
 """The training loop: the paper's recipe, resumable exactly, observable.
 
-A run lives in one folder:
-
-    config.json      every setting (after schedule scaling): enough to re-run it
-    metrics.jsonl    one line per evaluation: iteration, training and test error, loss, lr, time
-    checkpoint.npz   model, optimizer (momentum), schedule, random state, data position, metrics window
-    result.json      final figures, written when the run completes
+A run lives in one folder (``runfolder.py`` says what is in it).
 
 Resuming is exact.  Every batch is a pure function of (seed, iteration)
 (see ``minires.data.loader``) and the checkpoint holds everything else the
@@ -24,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import signal
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,23 +28,40 @@ from typing import Any, TextIO
 
 import numpy as np
 
-import minires
 from minires import backend, checkpoint, models
 from minires.amp import GradScaler, autocast
-from minires.checkpoint import CheckpointError, atomic_write_bytes, is_temporary
-from minires.data import BatchLoader, Normalizer, batches_in_order, load_cifar, load_sample, locate
+from minires.checkpoint import CheckpointError, atomic_write_bytes
+from minires.data import BatchLoader, Normalizer, batches_in_order, locate
 from minires.errors import InputError, RunError
 from minires.nn import Module
 from minires.nn.functional import count_errors, cross_entropy
 from minires.nn.module import UnusableState
 from minires.optim import SGD, LRSchedule, split_weight_decay
+from minires.parallel import get_num_threads
+from minires.random import get_rng_state, manual_seed, set_rng_state
 from minires.tensor import Tensor, no_grad
 from minires.train.callbacks import Callback
 from minires.train.config import TrainConfig
-from minires.train.lock import LOCK, RunLock
+from minires.train.lock import RunLock
 from minires.train.progress import PrintProgress
+from minires.train.runfolder import (  # noqa: F401  (final_weights, load_trained, load_test_set: their old home)
+    CHECKPOINT,
+    CONFIG,
+    FINAL_KEYS,
+    METRICS,
+    RESULT,
+    check_fresh_folder,
+    check_output_folder,
+    final_weights,
+    load_test_set,
+    load_trained,
+    read_metrics,
+    read_split,
+    remove_stale_temporaries,
+    restore_model,
+    saved_config,
+)
 
-CONFIG, METRICS, CHECKPOINT, RESULT = "config.json", "metrics.jsonl", "checkpoint.npz", "result.json"
 VAL_SIZE = 5000  # the paper's 45k/5k split
 
 
@@ -79,11 +90,6 @@ class Splits:
     eval_labels: np.ndarray
     eval_name: str  # "test" or "val"
     normalizer: Normalizer
-
-
-def read_split(data: str | None, split: str, dataset: str = "cifar10") -> tuple[np.ndarray, np.ndarray]:
-    """Raw uint8 images and labels of a split, from ``data`` ('sample', a path, or None to search)."""
-    return load_sample(split) if data == "sample" else load_cifar(data, split, dataset)
 
 
 def load_splits(config: TrainConfig) -> Splits:
@@ -134,7 +140,7 @@ def evaluate(model: Module, images: np.ndarray, labels: np.ndarray, batch_size: 
 
 def build(config: TrainConfig) -> tuple[Module, SGD, LRSchedule]:
     """Model, optimizer and schedule for a config, freshly initialised from its seed."""
-    minires.manual_seed(config.seed)
+    manual_seed(config.seed)
     model = models.get(config.model, num_classes=config.num_classes()).to(config.device)
     if config.decay_bn_and_bias:
         params: Any = model.parameters()
@@ -156,91 +162,6 @@ def check_time_limit(seconds: float | None) -> None:
     ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)
     if seconds is not None and not (ok and seconds >= 0):
         raise InputError(f"time_limit must be a finite number of seconds >= 0, got {seconds!r}")
-
-
-def check_output_folder(out: Path) -> None:
-    """Fail before any work if ``out`` cannot be created or written -- without creating anything."""
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise InputError(f"output folder {out}: expected a folder, but {existing} is a file")
-    try:  # a nameless temporary file: vanishes on close, so nothing is left behind
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as err:
-        raise InputError(f"output folder {out} cannot be written ({err.strerror or err} in {existing})") from None
-
-
-def is_run_file(name: str) -> bool:
-    """Whether a file of this name belongs in a run folder: the run's files, their plot and log, a temporary."""
-    ours = (CONFIG, METRICS, CHECKPOINT, RESULT, LOCK, "curves.png", "curves.svg")
-    return name in ours or name.endswith(".log") or any(is_temporary(name, of) for of in ours)
-
-
-def check_fresh_folder(out: Path) -> None:
-    """Refuse to start a run in an existing folder that holds anything but a run's own files (e.g. ``/``)."""
-    if not out.is_dir():
-        return
-    others = sorted(p.name for p in out.iterdir() if not is_run_file(p.name))
-    if others:
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
-        raise InputError(f"output folder {out} already holds files that are not a run's ({shown}); give a new or "
-                         f"empty folder for the run")
-
-
-def remove_stale_temporaries(out: Path) -> None:
-    """Delete what a killed writer left of an atomic write in the run folder (call it holding the run's lock).
-
-    Only names of our own temporary pattern beside the run's files, and only plain files.
-    """
-    for path in out.iterdir():
-        if any(is_temporary(path.name, of) for of in (CONFIG, METRICS, CHECKPOINT, RESULT)) \
-                and path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
-
-
-def _saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
-    """The training settings stored in a checkpoint, or a clear error when it holds none."""
-    if not isinstance(state.get("config"), dict) or "model" not in state:
-        raise CheckpointError(f"{file}: expected the checkpoint of a minires training run (with its config and "
-                              f"model weights), got one with entries {sorted(state)[:6]}")
-    try:
-        return TrainConfig.from_dict(state["config"]).validate()
-    except (InputError, TypeError) as err:
-        raise CheckpointError(f"{file}: its saved training settings are not valid ({err})") from None
-
-
-def read_metrics(path: str | Path, up_to: float = math.inf) -> list[dict[str, Any]]:
-    """The rows of a ``metrics.jsonl`` with iteration <= ``up_to``; [] when there is none yet.
-
-    Skips a last line cut short by a kill, and (with ``up_to``) rows a killed run wrote after its
-    checkpoint.  Any other line that is not a JSON object with a numeric ``iteration`` raises
-    ``InputError`` naming the file and the line.
-    """
-    path = Path(path)
-    rows: list[dict[str, Any]] = []
-    if not path.exists():
-        return rows
-    try:
-        text = path.read_text()
-    except (UnicodeDecodeError, IsADirectoryError) as err:
-        raise InputError(f"{path}: expected the JSON lines of a run's evaluations ({err})") from None
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
-            if number == len(lines) and not text.endswith("\n"):
-                continue  # the last line, cut short by a kill
-            row = None
-        iteration = row.get("iteration") if isinstance(row, dict) else None
-        if not isinstance(iteration, (int, float)) or isinstance(iteration, bool):
-            raise InputError(f"{path}, line {number}: expected a JSON object with an 'iteration' number, got "
-                             f"{line[:60]!r}{'...' if len(line) > 60 else ''}")
-        if iteration <= up_to:
-            rows.append(row)
-    return rows
 
 
 class _StopFlag:
@@ -286,6 +207,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         final ``train_error`` / ``test_error`` (fractions), ``wall_time``
         (seconds) and ``params``.
     """
+    observers = [PrintProgress(stream), *callbacks]  # the progress printer is a callback like any other
     # 1. check everything the user gave us; nothing is written until all of it is fine
     out = Path(config.out)
     config = config.validate()
@@ -302,7 +224,7 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         if not resume:
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
         state = checkpoint.load(out / CHECKPOINT)
-        saved = _saved_config(state, out / CHECKPOINT)
+        saved = saved_config(state, out / CHECKPOINT)
         read_metrics(out / METRICS)  # a damaged metrics file fails here, before any work
         saved.device, saved.out = device, str(out)
         if config.data is not None:  # where the data lives may change between sessions (another machine)
@@ -310,18 +232,17 @@ def train(config: TrainConfig, resume: bool = False, stream: TextIO | None = Non
         ignored = [k for k, v in config.to_dict().items()
                    if k not in ("device", "out", "data") and saved.to_dict()[k] != v]
         if ignored:
-            PrintProgress(stream).message(
-                f"resuming with the run's saved settings; ignoring the different values given for {ignored}"
-            )
+            _tell(observers, f"resuming with the run's saved settings; ignoring the different values given for "
+                             f"{ignored}")
         config = saved
         if state.get("finished"):
-            return _report_finished(config, state, out, stream)
+            return _report_finished(config, state, out, observers)
 
     run = Run.start(config, out, device, state)
     # 2. the run folder is ours (locked) from here on
     with RunLock(out):
         remove_stale_temporaries(out)  # no other writer can be alive now
-        return _loop(run, [PrintProgress(stream), *callbacks], time_limit)
+        return _loop(run, observers, time_limit)
 
 
 @dataclass
@@ -368,7 +289,7 @@ class Run:
                 raise CheckpointError(f"{out / CHECKPOINT}: {err}") from None
             except (InputError, KeyError, TypeError) as err:
                 raise CheckpointError(f"{out / CHECKPOINT} does not fit a {config.model} run: {err}") from None
-            minires.set_rng_state(state["rng"])
+            set_rng_state(state["rng"])
             run.iteration, run.elapsed_before = int(state["iteration"]), float(state["wall_time"])
             run.recent_errors.extend(state["recent_errors"])
             run.recent_losses.extend(state["recent_losses"])
@@ -383,14 +304,18 @@ class Run:
         Its loss and error count stay on the device until ``read()``: on a GPU,
         reading them at every step would make the host wait for the device.
         """
-        with autocast(enabled=self.config.precision == "fp16"):  # float16 compute for mixed precision
-            logits = self.model(Tensor(x))
-            loss = cross_entropy(logits, y, check_labels=False)  # the labels were checked when the data was read
+        with autocast(enabled=self.scaler.enabled):  # mixed precision: the layers compute in float16
+            logits = self.model(Tensor(x))                         # forward
+            loss = cross_entropy(logits, y, check_labels=False)    # loss (labels were checked when read)
         self.optimizer.zero_grad()
-        self.scaler.scale(loss).backward()  # float32 training: the loss itself
-        self.scaler.step(self.optimizer)  # mixed precision: unscaled, and skipped if a gradient overflowed
-        self.scaler.update()
-        self.iteration += 1
+        if not self.scaler.enabled:
+            loss.backward()                                        # backward
+            self.optimizer.step()                                  # SGD step
+        else:  # float16 gradients: scale the loss up so small ones survive, unscale before the step
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)  # skipped if a gradient overflowed
+            self.scaler.update()
+        self.iteration += 1                                        # record
         self.unread.append((self.iteration, self.schedule.lr(), loss.data, count_errors(logits, y), len(y)))
         if self.schedule.warming_up:  # the warm-up ends on this iteration's training error: read it now
             self.read()
@@ -469,9 +394,9 @@ class Run:
             "config": self.config.to_dict(), "model": self.model.state_dict(),
             "optimizer": None if finished else self.optimizer.state_dict(),  # (final weights keep no momentum)
             "schedule": self.schedule.state_dict(),
-            "rng": minires.get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
+            "rng": get_rng_state(), "iteration": self.iteration, "data_position": self.iteration,
             "recent_errors": list(self.recent_errors), "recent_losses": list(self.recent_losses),
-            "wall_time": wall_time, "finished": finished, "threads": minires.get_num_threads(),
+            "wall_time": wall_time, "finished": finished, "threads": get_num_threads(),
             "normalizer": self.splits.normalizer.state_dict(),
             "scaler": self.scaler.state_dict(),
         }
@@ -484,15 +409,13 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     config.save(out / CONFIG)
     metrics = read_metrics(out / METRICS, run.iteration)
     atomic_write_bytes(out / METRICS, "".join(json.dumps(r) + "\n" for r in metrics).encode())
-    threads = minires.get_num_threads()
+    threads = get_num_threads()
     for cb in callbacks:
         cb.on_start(run)
     if run.iteration and run.saved_threads not in (None, threads):
-        for cb in callbacks:
-            if isinstance(cb, PrintProgress):
-                saved = f"{run.saved_threads} worker thread{'s' if run.saved_threads != 1 else ''}"
-                cb.message(f"note: this run was saved with {saved} and resumes with {threads}; it stays correct, "
-                           "but is no longer bitwise equal to an unbroken run")
+        saved = f"{run.saved_threads} worker thread{'s' if run.saved_threads != 1 else ''}"
+        _tell(callbacks, f"note: this run was saved with {saved} and resumes with {threads}; it stays correct, "
+                         "but is no longer bitwise equal to an unbroken run")
     started, first_iteration = time.perf_counter(), run.iteration
 
     def wall_time() -> float:
@@ -541,7 +464,14 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
     return result
 
 
-def _report_finished(config: TrainConfig, state: dict[str, Any], out: Path, stream: TextIO | None) -> dict[str, Any]:
+def _tell(callbacks: Sequence[Callback], text: str) -> None:
+    """A line for whoever shows the run's messages (``Callback.on_message``)."""
+    for cb in callbacks:
+        cb.on_message(text)
+
+
+def _report_finished(config: TrainConfig, state: dict[str, Any], out: Path,
+                     callbacks: Sequence[Callback]) -> dict[str, Any]:
     """A finished run, asked to resume: its result, written again if a kill (or a copy) lost ``result.json``."""
     file = out / CHECKPOINT
     model = restore_model(config, state, file)  # refuses weights that do not fit, or are not finite
@@ -561,10 +491,8 @@ def _report_finished(config: TrainConfig, state: dict[str, Any], out: Path, stre
             remove_stale_temporaries(out)
             result = _finished_result(config, state, metrics, model.num_parameters())
             atomic_write_bytes(out / RESULT, (json.dumps(result, indent=2) + "\n").encode())
-    PrintProgress(stream).message(
-        f"{out} holds a finished run: {result.get('model')}, {result.get('iteration')} iterations, "
-        + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error"))
-    )
+    _tell(callbacks, f"{out} holds a finished run: {result.get('model')}, {result.get('iteration')} iterations, "
+          + ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in result.items() if k.endswith("_error")))
     return result
 
 
@@ -580,45 +508,3 @@ def _finished_result(config: TrainConfig, state: dict[str, Any], metrics: list[d
         "params": params,
         "threads": state.get("threads"),
     }
-
-
-FINAL_KEYS = ("config", "model", "normalizer", "iteration", "wall_time", "finished", "threads")
-
-
-def final_weights(state: dict[str, Any]) -> dict[str, Any]:
-    """What a finished run keeps of its checkpoint: settings, weights and buffers, normaliser -- no momentum."""
-    return {k: state[k] for k in FINAL_KEYS if k in state}
-
-
-def load_trained(path: str | Path, device: str = "cpu") -> tuple[Module, dict[str, Any]]:
-    """A model and its checkpoint state from a run folder or checkpoint file."""
-    path = Path(path)
-    file = path / CHECKPOINT if path.is_dir() else path
-    state = checkpoint.load(file)
-    model = restore_model(_saved_config(state, file), state, file)
-    state["normalizer"] = Normalizer.from_state(state.get("normalizer"), file).state_dict()  # checked here, once
-    return model.to(device), state
-
-
-def restore_model(config: TrainConfig, state: dict[str, Any], file: Path) -> Module:
-    """The network of ``config`` with the weights of checkpoint ``state`` (read from ``file``), on the CPU."""
-    model = models.get(config.model, num_classes=config.num_classes())
-    try:
-        model.load_state_dict(state["model"])
-    except UnusableState as err:
-        raise CheckpointError(f"{file}: {err}") from None
-    except (InputError, TypeError, AttributeError) as err:
-        raise CheckpointError(f"{file} does not fit its own model {config.model!r}: {err}") from None
-    return model
-
-
-def load_test_set(state: dict[str, Any], data: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A run's test images, normalised exactly as its training images were, and their labels.
-
-    Args:
-        state: a checkpoint of a training run (from ``load_trained``).
-        data: where to read CIFAR-10 (None: where the run read it).
-    """
-    saved = state["config"]
-    images, labels = read_split(data if data is not None else saved["data"], "test", saved.get("dataset", "cifar10"))
-    return Normalizer.from_state(state.get("normalizer"), "the checkpoint")(images), labels
