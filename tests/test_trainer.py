@@ -449,3 +449,20 @@ def test_callbacks_get_the_runs_messages(tiny_data: Path, tmp_path: Path) -> Non
     train(config(tiny_data, tmp_path / "run", iterations=4, milestones=[2]), resume=True, stream=quiet,
           callbacks=[again])
     assert len(again.lines) == 1 and "holds a finished run" in again.lines[0]
+
+
+def test_a_metrics_file_replaced_during_a_run_gets_the_later_rows(tiny_data: Path, tmp_path: Path) -> None:
+    # a checkout or a copy replaces the file (a new inode): rows must not go on into the old one
+    import shutil
+
+    from minires.train.callbacks import Callback
+
+    class ReplaceAfterFirst(Callback):
+        def on_evaluate(self, run, row) -> None:  # noqa: ANN001
+            if row["iteration"] == 4:
+                shutil.copy(run.out / "metrics.jsonl", run.out / "copy.jsonl")
+                os.replace(run.out / "copy.jsonl", run.out / "metrics.jsonl")
+
+    train(config(tiny_data, tmp_path / "run"), stream=open(os.devnull, "w"), callbacks=[ReplaceAfterFirst()])
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == [4, 8, 12]

@@ -32,7 +32,8 @@ from minires.normalizer import Normalizer
 from minires.train.config import TrainConfig
 from minires.train.lock import LOCK
 
-__all__ = ["CONFIG", "METRICS", "CHECKPOINT", "RESULT", "FINAL_KEYS", "read_metrics", "read_split", "saved_config",
+__all__ = ["CONFIG", "METRICS", "CHECKPOINT", "RESULT", "FINAL_KEYS", "read_metrics", "append_metrics_row",
+           "read_split", "saved_config",
            "check_output_folder", "check_fresh_folder", "is_run_file", "remove_stale_temporaries", "final_weights",
            "load_trained", "restore_model", "load_test_set"]
 
@@ -93,6 +94,17 @@ def saved_config(state: dict[str, Any], file: Path) -> TrainConfig:
         return TrainConfig.from_dict(state["config"]).validate()
     except (InputError, TypeError) as err:
         raise CheckpointError(f"{file}: its saved training settings are not valid ({err})") from None
+
+
+def append_metrics_row(path: Path, row: dict[str, Any]) -> None:
+    """Add one evaluation's line to ``metrics.jsonl``.
+
+    The file is opened for each line rather than once per run: a file replaced while the run
+    goes on (restored by a version-control checkout, copied over, synced) then gets the later
+    lines too, instead of their going to the old file that nothing can read any more.
+    """
+    with open(path, "a") as file:
+        file.write(json.dumps(row) + "\n")
 
 
 def read_metrics(path: str | Path, up_to: float = math.inf) -> list[dict[str, Any]]:

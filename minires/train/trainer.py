@@ -50,6 +50,7 @@ from minires.train.runfolder import (  # noqa: F401  (final_weights, load_traine
     FINAL_KEYS,
     METRICS,
     RESULT,
+    append_metrics_row,
     check_fresh_folder,
     check_output_folder,
     final_weights,
@@ -426,7 +427,7 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
             cb.on_evaluate_progress(run, done, total)
 
     status = "finished"
-    with _StopFlag() as stop, open(out / METRICS, "a") as metrics_file:
+    with _StopFlag() as stop:
         read_every = READ_EVERY["gpu" if backend.is_gpu(run.device) else "cpu"]
         for x, y in run.loader.stream(run.iteration, config.iterations):
             run.step(x, y)
@@ -438,8 +439,7 @@ def _loop(run: Run, callbacks: Sequence[Callback], time_limit: float | None) -> 
             if it % config.eval_every == 0 or it == config.iterations:
                 row = run.evaluate(wall_time(), show_evaluation)
                 metrics.append(row)
-                metrics_file.write(json.dumps(row) + "\n")
-                metrics_file.flush()
+                append_metrics_row(out / METRICS, row)
                 for cb in callbacks:
                     cb.on_evaluate(run, row)
             if it % config.checkpoint_every == 0 or it == config.iterations:
