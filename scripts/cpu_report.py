@@ -17,11 +17,23 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
+from statistics import mean
 
 from minires.checkpoint import atomic_write_bytes
 from minires.experiments import degradation, shipped_results
-from minires.experiments.budget import PUBLIC_FULL_LENGTH, budget_points, overtake_sentence, plot_budget
-from minires.experiments.findings import degradation_findings, response_findings
+from minires.experiments.budget import (
+    budget_points,
+    depth_by_length,
+    fraction_label,
+    length_rows,
+    length_table,
+    overtake_sentence,
+    plot_budget,
+    plot_length_curves,
+    response_depth_by_length,
+    responses_by_length,
+)
+from minires.experiments.findings import degradation_findings, network_label, response_findings
 from minires.experiments.plots import plot_runs
 from minires.experiments.responses import responses
 from minires.train import METRICS, RESULT, TrainConfig
@@ -32,21 +44,34 @@ CPU = REPRODUCTION / "cpu"
 RECIPES = ("cpu", "quarter")  # the recipes whose run folders the budget figure reads
 
 
-def write_budget() -> list[str]:
-    """budget.png/svg and budget.md from every finished run of every recipe; the lines of budget.md."""
+def write_budget(data: str | None = None, with_responses: bool = True) -> list[str]:
+    """The budget question across recipes, from every run in docs/reproduction/{cpu,quarter}/runs/:
+    budget.png/svg (finished runs), budget-curves.png/svg (every run's test error so far),
+    budget-fig7/ and budget-fig7-per-channel/ (Fig. 7 of every finished run; skipped with
+    ``with_responses=False``), and budget.md: the Fig. 6 table with a length column and the findings
+    at each length.  Returns the lines of budget.md."""
     folders = [f for recipe in RECIPES if (REPRODUCTION / recipe / "runs").is_dir()
                for f in sorted((REPRODUCTION / recipe / "runs").iterdir())]
     points = budget_points(folders)
     plot_budget(points, REPRODUCTION / "budget")
-    lines = ["# When does depth pay? Final test error against training length", "",
-             "Rebuilt by `python scripts/cpu_report.py`; every finished run in "
-             f"{', '.join(f'docs/reproduction/{r}/runs/' for r in RECIPES)}.", "",
-             "| network | length (of 64k iterations) | iterations | seed | final test error |", "|---|---|---|---|---|"]
-    lines += [f"| {p.model} | 1/{round(1 / p.length)} | {round(p.length * 64000):,} | {p.seed} | {p.test_error:.2f}% |"
-              for p in points]
-    lines += [f"| {m} (public reruns, 5 seeds) | 1 | 64,000 | - | {e:.2f} ± {s:.2f}% |"
-              for m, (e, s) in PUBLIC_FULL_LENGTH.items() if m in ("resnet20", "resnet56")]
+    plot_length_curves(folders, REPRODUCTION / "budget-curves", networks=("resnet20", "resnet56"))
+    lines = ["# When does depth pay? Fig. 6 at several training lengths", "",
+             "Rebuilt by `python scripts/cpu_report.py`; every run in "
+             f"{', '.join(f'docs/reproduction/{r}/runs/' for r in RECIPES)}. A run still training is "
+             "shown at its last evaluation and left out of the findings.", ""]
+    lines += length_table(length_rows(folders))
+    lines += ["", "## Finding (b) at each length", ""]
+    lines += [f.line() for f in depth_by_length(points)]
     lines += ["", overtake_sentence(points)]
+    if with_responses:
+        lines += ["", "## Fig. 7 at each length: does ResNet-56 respond less than ResNet-20?", ""]
+        for folder, per_channel in (("budget-fig7", False), ("budget-fig7-per-channel", True)):
+            stds = responses_by_length(folders, REPRODUCTION / folder, data=data, per_channel=per_channel,
+                                       networks=("resnet20", "resnet56"))  # the plain nets: cpu/fig7
+            statistic = "per-channel" if per_channel else "pooled"
+            lines += [f.line() for f in response_depth_by_length(stds, statistic=statistic)]
+            lines += [f"- {statistic} mean response std over layers, every finished run: " + "; ".join(
+                f"{network_label(m)} {fraction_label(n)} seed {s} {mean(v):.3f}" for (m, n, s), v in stds.items())]
     atomic_write_bytes(REPRODUCTION / "budget.md", ("\n".join(lines) + "\n").encode())
     return lines
 
@@ -54,10 +79,12 @@ def write_budget() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
-    parser.add_argument("--budget-only", action="store_true", help="only the budget figure and budget.md")
+    parser.add_argument("--budget-only", action="store_true", help="only the budget figures and budget.md")
+    parser.add_argument("--no-responses", action="store_true",
+                        help="with --budget-only: leave out Fig. 7 at each length (which reads the test set)")
     args = parser.parse_args()
     if args.budget_only:
-        print("\n".join(write_budget()))
+        print("\n".join(write_budget(args.data, with_responses=not args.no_responses)))
         return
     runs = sorted((CPU / "runs").iterdir())
     base = TrainConfig.recipe("cpu", data=args.data)
@@ -77,7 +104,7 @@ def main() -> None:
     for source, name in ((CPU / "curves.png", "curves.png"), (CPU / "table.md", "table.md"),
                          (CPU / "findings.md", "findings.md"), (CPU / "fig7" / "fig7.png", "fig7.png")):
         atomic_write_bytes(shipped / name, source.read_bytes())
-    print("\n".join(lines + [""] + write_budget()))
+    print("\n".join(lines + [""] + write_budget(args.data)))
 
 
 if __name__ == "__main__":

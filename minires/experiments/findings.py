@@ -37,7 +37,7 @@ def _compare(question: str, a: float | None, b: float | None, below: bool, unit:
     return Finding(question, a < b if below else a > b, f"{names[0]} {fmt(a)} vs {names[1]} {fmt(b)}")
 
 
-def _label(name: str) -> str:
+def network_label(name: str) -> str:
     """``"resnet56"`` -> ``"ResNet-56"``, ``"plain20"`` -> ``"plain-20"``: how the findings name a network."""
     for prefix, label in (("resnet", "ResNet-"), ("plain", "plain-")):
         if name.startswith(prefix):
@@ -53,7 +53,7 @@ def degradation_findings(rows: Sequence[dict[str, Any]], depths: tuple[int, int]
     about where a run happens to be paused.
     """
     by_name = {r["network"]: r for r in rows if r.get("finished", True)}
-    running = frozenset(_label(r["network"]) for r in rows if not r.get("finished", True))
+    running = frozenset(network_label(r["network"]) for r in rows if not r.get("finished", True))
     shallow, deep = depths
 
     def value(name: str, key: str) -> float | None:

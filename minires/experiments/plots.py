@@ -86,14 +86,18 @@ def plot_degradation(curves: dict[str, dict[str, Any]], path: str | Path, eval_n
     return save(fig, path)
 
 
-def plot_responses(stds: dict[str, Sequence[float]], path: str | Path, ylabel: str = "std") -> list[Path]:
-    """Fig. 7: response std per 3×3 layer, in layer order (top) and sorted descending (bottom)."""
+def plot_responses(stds: dict[str, Sequence[float]], path: str | Path, ylabel: str = "std",
+                   styles: dict[str, tuple[str, str]] | None = None) -> list[Path]:
+    """Fig. 7: response std per 3×3 layer, in layer order (top) and sorted descending (bottom).
+
+    Each line is coloured by its network's depth, dashed for a plain net; ``styles`` gives a label
+    its own (colour, line style) instead, for labels that are not network names.
+    """
     fig = Figure(figsize=(9, 6.5))
     axes = fig.subplots(2, 1)
     colours = depth_colours([depth_of(name) for name in stds])
     for name, values in stds.items():
-        colour = colours[depth_of(name)]
-        style = "--" if name.startswith("plain") else "-"
+        colour, style = (styles or {}).get(name) or (colours[depth_of(name)], "--" if name.startswith("plain") else "-")
         axes[0].plot(range(1, len(values) + 1), values, style, color=colour, label=name, lw=1.6)
         axes[1].plot(range(1, len(values) + 1), sorted(values, reverse=True), style, color=colour,
                      label=name, lw=1.6)

@@ -96,19 +96,29 @@ def response_stds(model: Module, images: np.ndarray, batch_size: int = 500, per_
 
 
 def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None = None, per_channel: bool = False,
-              bn_mode: str = "eval", limit: int | None = None, device: str = "cpu") -> dict[str, list[float]]:
-    """Fig. 7 for trained runs: writes ``fig7.png/.svg``, ``responses.json`` and ``responses.csv``."""
+              bn_mode: str = "eval", limit: int | None = None, device: str = "cpu",
+              labels: Sequence[str] | None = None,
+              styles: dict[str, tuple[str, str]] | None = None) -> dict[str, list[float]]:
+    """Fig. 7 for trained runs: writes ``fig7.png/.svg``, ``responses.json`` and ``responses.csv``.
+
+    Each run is named by its network (``"resnet20"``; the run folder's name is added when two runs
+    share a network) unless ``labels`` names them, one label per run; ``styles`` as in
+    ``plot_responses``.  Returns label -> the std of each 3×3 layer's response, in layer order.
+    """
     out = Path(out)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise InputError(f"limit must be a whole number of test images >= 1, got {limit!r}")
+    if labels is not None and (len(labels) != len(run_dirs) or len(set(labels)) != len(labels)):
+        raise InputError(f"expected one distinct label per run ({len(run_dirs)} runs), got {list(labels)!r}")
     results: dict[str, dict[str, Any]] = {}
-    for run in run_dirs:
+    for k, run in enumerate(run_dirs):
         model, state = load_trained(run, device)
         config = state["config"]
         images, _ = load_test_set(state, data)
         images = images[:limit] if limit is not None else images
         names, stds = response_stds(model, images, per_channel=per_channel, bn_mode=bn_mode, device=device)
-        label = config["model"] if config["model"] not in results else f"{config['model']} ({Path(run).name})"
+        label = (labels[k] if labels is not None else config["model"] if config["model"] not in results
+                 else f"{config['model']} ({Path(run).name})")
         results[label] = {"run": str(run), "layers": names, "std": stds, "images": len(images)}
     settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",
                 "bn_mode": bn_mode, "layers": "every 3x3 conv's BN output, stem included, before ReLU/addition"}
@@ -122,5 +132,6 @@ def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None 
             writer.writerow([label, i, name, f"{value:.6f}"])
     atomic_write_bytes(out / "responses.csv", buffer.getvalue().encode())
     stds = {label: r["std"] for label, r in results.items()}
-    plot_responses(stds, out / "fig7", ylabel="std of response" + (" (per-channel mean)" if per_channel else ""))
+    plot_responses(stds, out / "fig7", ylabel="std of response" + (" (per-channel mean)" if per_channel else ""),
+                   styles=styles)
     return stds
