@@ -44,12 +44,12 @@ CPU = REPRODUCTION / "cpu"
 RECIPES = ("cpu", "quarter")  # the recipes whose run folders the budget figure reads
 
 
-def write_budget(data: str | None = None, with_responses: bool = True) -> list[str]:
+def write_budget(data: str | None = None, fresh: bool = False) -> list[str]:
     """The budget question across recipes, from every run in docs/reproduction/{cpu,quarter}/runs/:
     budget.png/svg (finished runs), budget-curves.png/svg (every run's test error so far),
-    budget-fig7/ and budget-fig7-per-channel/ (Fig. 7 of every finished run; skipped with
-    ``with_responses=False``), and budget.md: the Fig. 6 table with a length column and the findings
-    at each length.  Returns the lines of budget.md."""
+    budget-fig7/ and budget-fig7-per-channel/ (Fig. 7 of every finished ResNet run, measured again
+    only when the finished runs changed, or with ``fresh``), and budget.md: the Fig. 6
+    table with a length column and the findings at each length.  Returns the lines of budget.md."""
     folders = [f for recipe in RECIPES if (REPRODUCTION / recipe / "runs").is_dir()
                for f in sorted((REPRODUCTION / recipe / "runs").iterdir())]
     points = budget_points(folders)
@@ -63,15 +63,14 @@ def write_budget(data: str | None = None, with_responses: bool = True) -> list[s
     lines += ["", "## Finding (b) at each length", ""]
     lines += [f.line() for f in depth_by_length(points)]
     lines += ["", overtake_sentence(points)]
-    if with_responses:
-        lines += ["", "## Fig. 7 at each length: does ResNet-56 respond less than ResNet-20?", ""]
-        for folder, per_channel in (("budget-fig7", False), ("budget-fig7-per-channel", True)):
-            stds = responses_by_length(folders, REPRODUCTION / folder, data=data, per_channel=per_channel,
-                                       networks=("resnet20", "resnet56"))  # the plain nets: cpu/fig7
-            statistic = "per-channel" if per_channel else "pooled"
-            lines += [f.line() for f in response_depth_by_length(stds, statistic=statistic)]
-            lines += [f"- {statistic} mean response std over layers, every finished run: " + "; ".join(
-                f"{network_label(m)} {fraction_label(n)} seed {s} {mean(v):.3f}" for (m, n, s), v in stds.items())]
+    lines += ["", "## Fig. 7 at each length: does ResNet-56 respond less than ResNet-20?", ""]
+    for folder, per_channel in (("budget-fig7", False), ("budget-fig7-per-channel", True)):
+        stds = responses_by_length(folders, REPRODUCTION / folder, data=data, per_channel=per_channel,
+                                   networks=("resnet20", "resnet56"), fresh=fresh)  # the plain nets: cpu/fig7
+        statistic = "per-channel" if per_channel else "pooled"
+        lines += [f.line() for f in response_depth_by_length(stds, statistic=statistic)]
+        lines += [f"- {statistic} mean response std over layers, every finished run: " + "; ".join(
+            f"{network_label(m)} {fraction_label(n)} seed {s} {mean(v):.3f}" for (m, n, s), v in stds.items())]
     atomic_write_bytes(REPRODUCTION / "budget.md", ("\n".join(lines) + "\n").encode())
     return lines
 
@@ -80,11 +79,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
     parser.add_argument("--budget-only", action="store_true", help="only the budget figures and budget.md")
-    parser.add_argument("--no-responses", action="store_true",
-                        help="with --budget-only: leave out Fig. 7 at each length (which reads the test set)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="measure Fig. 7 at each length again, even where budget-fig7*/ already hold these runs")
     args = parser.parse_args()
     if args.budget_only:
-        print("\n".join(write_budget(args.data, with_responses=not args.no_responses)))
+        print("\n".join(write_budget(args.data, fresh=args.fresh)))
         return
     runs = sorted((CPU / "runs").iterdir())
     base = TrainConfig.recipe("cpu", data=args.data)
@@ -104,7 +103,7 @@ def main() -> None:
     for source, name in ((CPU / "curves.png", "curves.png"), (CPU / "table.md", "table.md"),
                          (CPU / "findings.md", "findings.md"), (CPU / "fig7" / "fig7.png", "fig7.png")):
         atomic_write_bytes(shipped / name, source.read_bytes())
-    print("\n".join(lines + [""] + write_budget(args.data)))
+    print("\n".join(lines + [""] + write_budget(args.data, fresh=args.fresh)))
 
 
 if __name__ == "__main__":

@@ -108,10 +108,18 @@ def test_responses_by_length_labels_each_finished_run(tmp_path: Path) -> None:
         train(config, stream=open(os.devnull, "w"))
         folders.append(tmp_path / f"r8-{iterations}")
     stds = responses_by_length([*folders, tmp_path / "missing"], tmp_path / "fig7")
-    assert list(stds) == [("resnet8", 2 / 64000, 0), ("resnet8", 4 / 64000, 0)]
+    keys = [("resnet8", 2 / 64000, 0), ("resnet8", 4 / 64000, 0)]
+    assert list(stds) == keys
     assert all(len(v) == 7 for v in stds.values())  # 6n + 1 layers at depth 6n + 2
     saved = json.loads((tmp_path / "fig7" / "responses.json").read_text())
     assert list(saved["networks"]) == ["ResNet-8, 1/32000, seed 0", "ResNet-8, 1/16000, seed 0"]
     assert (tmp_path / "fig7" / "fig7.png").stat().st_size > 1000
+    # finished runs do not change: the same runs again are read back from responses.json, not measured
+    assert responses_by_length(folders, tmp_path / "fig7", data=str(tmp_path / "gone")) == stds
+    with pytest.raises(FileNotFoundError, match="gone"):  # measured anew: the test set is needed
+        responses_by_length(folders, tmp_path / "fig7", data=str(tmp_path / "gone"), fresh=True)
+    with pytest.raises(FileNotFoundError, match="gone"):  # another statistic than the saved one: measured
+        responses_by_length(folders, tmp_path / "fig7", data=str(tmp_path / "gone"), per_channel=True)
+    assert responses_by_length(folders[:1], tmp_path / "fig7") == {("resnet8", 2 / 64000, 0): stds[keys[0]]}
     with pytest.raises(InputError, match="one distinct label per run"):
         responses(folders, tmp_path / "other", labels=["same", "same"])

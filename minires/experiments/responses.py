@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,13 @@ def response_stds(model: Module, images: np.ndarray, batch_size: int = 500, per_
     return recorder.names, moments.stds(per_channel)
 
 
+def _shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies below it (so a file written inside a
+    project names its runs the same way on every machine), else as given."""
+    relative = os.path.relpath(Path(path).absolute())
+    return relative if not relative.startswith("..") else str(path)
+
+
 def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None = None, per_channel: bool = False,
               bn_mode: str = "eval", limit: int | None = None, device: str = "cpu",
               labels: Sequence[str] | None = None,
@@ -119,7 +127,7 @@ def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None 
         names, stds = response_stds(model, images, per_channel=per_channel, bn_mode=bn_mode, device=device)
         label = (labels[k] if labels is not None else config["model"] if config["model"] not in results
                  else f"{config['model']} ({Path(run).name})")
-        results[label] = {"run": str(run), "layers": names, "std": stds, "images": len(images)}
+        results[label] = {"run": _shown(run), "layers": names, "std": stds, "images": len(images)}
     settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",
                 "bn_mode": bn_mode, "layers": "every 3x3 conv's BN output, stem included, before ReLU/addition"}
     atomic_write_bytes(out / "responses.json", (json.dumps({"settings": settings, "networks": results},
