@@ -61,3 +61,23 @@ def test_responses_command_writes_files(tmp_path: Path) -> None:
     lines = (tmp_path / "fig" / "responses.csv").read_text().splitlines()
     assert lines[0] == "network,layer_index,layer,std" and len(lines) == 1 + 14
     assert (tmp_path / "fig" / "fig7.png").stat().st_size > 0 and (tmp_path / "fig" / "fig7.svg").exists()
+
+
+def test_reuse_keeps_saved_runs_and_measures_the_others(tmp_path: Path) -> None:
+    write_cifar(tmp_path / "data", per_batch=8, test=12)
+    runs = []
+    for name in ("plain8", "resnet8"):
+        config = TrainConfig(model=name, data=str(tmp_path / "data"), out=str(tmp_path / name), batch_size=8,
+                             iterations=2, milestones=[1], eval_every=2, checkpoint_every=2, eval_batch_size=6)
+        train(config, stream=open(os.devnull, "w"))
+        runs.append(tmp_path / name)
+    first = responses(runs[:1], tmp_path / "fig", limit=10)
+    gone = str(tmp_path / "gone")  # a test set that is not there: only a run that is measured needs it
+    assert responses(runs[:1], tmp_path / "fig", data=gone, limit=10, reuse=True) == first
+    for changed in ({"limit": 8}, {"per_channel": True}, {"labels": ["other"]}, {"reuse": False}):
+        with pytest.raises(FileNotFoundError, match="gone"):
+            responses(runs[:1], tmp_path / "fig", data=gone, **{"limit": 10, "reuse": True, **changed})
+    with pytest.raises(FileNotFoundError, match="gone"):  # the saved run is kept, the new one measured
+        responses(runs, tmp_path / "fig", data=gone, limit=10, reuse=True)
+    both = responses(runs, tmp_path / "fig", data=str(tmp_path / "data"), limit=10, reuse=True)
+    assert both["plain8"] == first["plain8"] and len(both["resnet8"]) == 7

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
-from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -174,35 +173,20 @@ def responses_by_length(run_folders: Sequence[str | Path], out: str | Path, data
     Writes ``out``/fig7.png/svg, responses.json and responses.csv (``minires.experiments.responses``);
     a network keeps its colour, a length its line style.  Returns (model, length, seed) -> per-layer stds.
 
-    A finished run's weights no longer change, so when ``out``/responses.json already holds exactly
-    these runs (same labels, run folders and statistic) its values are returned as they are, without
-    reading the test set again; when the finished runs differ, or with ``fresh=True``, all are measured.
+    A run already in ``out``/responses.json keeps its saved values (``responses(reuse=True)``: a
+    finished run's weights no longer change); ``fresh=True`` measures every run again.
     """
     runs = [(p, f) for p, f in _finished_runs(run_folders) if networks is None or p.model in networks]
     keys = [(p.model, p.length, p.seed) for p, _ in runs]
     labels = [f"{network_label(m)}, {fraction_label(n)}, seed {s}" for m, n, s in keys]
-    saved = None if fresh else _saved_responses(Path(out) / "responses.json", per_channel)
-    if saved is not None and {label: Path(f).parts[-3:] for label, (_, f) in zip(labels, runs)} == \
-            {label: Path(r["run"]).parts[-3:] for label, r in saved.items()}:  # <recipe>/runs/<run>
-        return {k: saved[label]["std"] for k, label in zip(keys, labels)}
     lengths = sorted({n for _, n, _ in keys})
     models = sorted({m for m, _, _ in keys}, key=_network_order)
     line = ["-", "--", ":", "-."]
     styles = {label: (PALETTE[models.index(m) % len(PALETTE)], line[lengths.index(n) % len(line)])
               for label, (m, n, _) in zip(labels, keys)}
     stds = responses([folder for _, folder in runs], out, data=data, per_channel=per_channel, labels=labels,
-                     styles=styles)
+                     styles=styles, reuse=not fresh)
     return {k: stds[label] for k, label in zip(keys, labels)}
-
-
-def _saved_responses(path: Path, per_channel: bool) -> dict[str, dict[str, Any]] | None:
-    """The networks of a responses.json written with the same statistic, or None."""
-    try:
-        saved = json.loads(path.read_text())
-        same = saved["settings"]["statistic"].startswith("mean of per-channel") == per_channel
-        return saved["networks"] if same and saved["settings"]["bn_mode"] == "eval" else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # not there, or not a file this function wrote: measure
 
 
 def response_depth_by_length(stds: Mapping[tuple[str, float, int], Sequence[float]], deep: str = "resnet56",

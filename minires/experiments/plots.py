@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from matplotlib import rc_context
 from matplotlib.figure import Figure  # a bare Figure needs no GUI backend and leaves pyplot's alone
 
 from minires.errors import InputError
@@ -41,7 +42,8 @@ def save(fig: Any, path: str | Path) -> list[Path]:
     for suffix in (".png", ".svg"):
         target = path.with_suffix(suffix)
         tmp = target.with_name(f".{target.name}.tmp{suffix}")
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        with rc_context({"svg.hashsalt": "minires"}):  # no date, fixed ids: the same figure, the same bytes
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={"Date": None} if suffix == ".svg" else None)
         tmp.replace(target)  # atomic: never half a figure
         written.append(target)
     return written

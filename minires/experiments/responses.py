@@ -103,33 +103,55 @@ def _shown(path: str | Path) -> str:
     return relative if not relative.startswith("..") else str(path)
 
 
+def _saved_networks(path: Path, settings: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """label -> saved entry of a responses.json written with ``settings``; {} when there is none."""
+    try:
+        saved = json.loads(path.read_text())
+        if saved["settings"] != settings:
+            return {}
+        return {label: {**r, "limit": r.get("limit")} for label, r in saved["networks"].items()
+                if isinstance(r["run"], str) and isinstance(r["std"], list)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # not there, or not a file this function wrote: measure everything
+
+
 def responses(run_dirs: Sequence[str | Path], out: str | Path, data: str | None = None, per_channel: bool = False,
               bn_mode: str = "eval", limit: int | None = None, device: str = "cpu",
-              labels: Sequence[str] | None = None,
-              styles: dict[str, tuple[str, str]] | None = None) -> dict[str, list[float]]:
+              labels: Sequence[str] | None = None, styles: dict[str, tuple[str, str]] | None = None,
+              reuse: bool = False) -> dict[str, list[float]]:
     """Fig. 7 for trained runs: writes ``fig7.png/.svg``, ``responses.json`` and ``responses.csv``.
 
     Each run is named by its network (``"resnet20"``; the run folder's name is added when two runs
     share a network) unless ``labels`` names them, one label per run; ``styles`` as in
     ``plot_responses``.  Returns label -> the std of each 3×3 layer's response, in layer order.
+
+    With ``reuse=True`` a run that ``out``/responses.json already holds under the same label, from
+    the same run folder, with the same statistic, BN mode and ``limit``, keeps its saved values
+    without reading the test set again (a finished run's weights no longer change); the others
+    are measured.
     """
     out = Path(out)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise InputError(f"limit must be a whole number of test images >= 1, got {limit!r}")
     if labels is not None and (len(labels) != len(run_dirs) or len(set(labels)) != len(labels)):
         raise InputError(f"expected one distinct label per run ({len(run_dirs)} runs), got {list(labels)!r}")
+    settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",
+                "bn_mode": bn_mode, "layers": "every 3x3 conv's BN output, stem included, before ReLU/addition"}
+    saved = _saved_networks(out / "responses.json", settings) if reuse else {}
     results: dict[str, dict[str, Any]] = {}
     for k, run in enumerate(run_dirs):
         model, state = load_trained(run, device)
         config = state["config"]
+        label = (labels[k] if labels is not None else config["model"] if config["model"] not in results
+                 else f"{config['model']} ({Path(run).name})")
+        known = saved.get(label)
+        if known is not None and Path(known["run"]).parts[-3:] == Path(run).parts[-3:] and known["limit"] == limit:
+            results[label] = known
+            continue
         images, _ = load_test_set(state, data)
         images = images[:limit] if limit is not None else images
         names, stds = response_stds(model, images, per_channel=per_channel, bn_mode=bn_mode, device=device)
-        label = (labels[k] if labels is not None else config["model"] if config["model"] not in results
-                 else f"{config['model']} ({Path(run).name})")
-        results[label] = {"run": _shown(run), "layers": names, "std": stds, "images": len(images)}
-    settings = {"statistic": "mean of per-channel stds" if per_channel else "std pooled over all values",
-                "bn_mode": bn_mode, "layers": "every 3x3 conv's BN output, stem included, before ReLU/addition"}
+        results[label] = {"run": _shown(run), "layers": names, "std": stds, "images": len(images), "limit": limit}
     atomic_write_bytes(out / "responses.json", (json.dumps({"settings": settings, "networks": results},
                                                            indent=2) + "\n").encode())
     buffer = io.StringIO()
