@@ -72,6 +72,8 @@ def write_budget(data: str | None = None, fresh: bool = False) -> list[str]:
         lines += [f"- {statistic} mean response std over layers, every finished run: " + "; ".join(
             f"{network_label(m)} {fraction_label(n)} seed {s} {mean(v):.3f}" for (m, n, s), v in stds.items())]
     atomic_write_bytes(REPRODUCTION / "budget.md", ("\n".join(lines) + "\n").encode())
+    for name in ("budget.png", "budget-curves.png", "budget.md"):  # what notebook 06 shows from an install
+        atomic_write_bytes(shipped_results("budget") / name, (REPRODUCTION / name).read_bytes())
     return lines
 
 

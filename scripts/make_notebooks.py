@@ -473,6 +473,28 @@ results = shipped_results("cpu")  # shipped inside the package: works from any i
 display(Image(filename=str(results / "curves.png"), width=800))
 print((results / "table.md").read_text())
 print((results / "findings.md").read_text())""",
+    """#md ## How long must a deeper ResNet train before its depth pays?
+At 1/8 of the paper's length ResNet-56 is still *behind* ResNet-20; with the paper's full
+64,000 iterations it is ahead. The same recipe at more lengths and seeds asks where the order
+changes. Left: final test error against training length (one dot per seed; the open squares are
+public reruns of the full recipe, not minires's); right: ResNet-56 minus ResNet-20. Then every
+ResNet run's test error as it trained, and the table with a length column (a run still training
+is shown at its last evaluation).""",
+    """budget = shipped_results("budget")
+display(Image(filename=str(budget / "budget.png"), width=800))
+display(Image(filename=str(budget / "budget-curves.png"), width=700))
+print((budget / "budget.md").read_text())""",
+    """#md Twice the length, on the sample: the shipped ResNet-20 trained at 1/8 (`weights="cpu"`) and at
+1/4 (`weights="quarter"`), evaluated on the sample's 1,000 test images, which neither saw.""",
+    """from minires import models
+from minires.data import load_sample
+from minires.train import evaluate
+
+test_images, test_labels = load_sample("test")
+for variant in ("cpu", "quarter"):
+    net = models.resnet20(weights=variant)
+    error, _ = evaluate(net, net.normalizer(test_images), test_labels)
+    print(f"ResNet-20, weights={variant!r:<10} test error on the sample {error:6.1%}")""",
     """#md ## The trained networks themselves
 Those runs' final weights ship with minires. Evaluated on the sample, they show what the table
 above shows without training anything: the sample's 3,000 training images were part of their
@@ -480,11 +502,7 @@ training set, its 1,000 test images were not. Degradation is a statement about *
 (the first column): a deeper plain net fits its own training images worse. These errors are
 measured in evaluation mode on unaugmented images, so they usually sit below the curves' training
 error, which is the mean over the last 100 augmented mini-batches.""",
-    """from minires import models
-from minires.data import load_sample
-from minires.train import evaluate
-
-sample = {split: load_sample(split) for split in ("train", "test")}
+    """sample = {split: load_sample(split) for split in ("train", "test")}
 for name in models.available_weights():  # plain20, resnet20, ... as shipped
     net = models.get(name, weights="cpu")
     errors = [evaluate(net, net.normalizer(images), labels)[0] for images, labels in sample.values()]

@@ -9,8 +9,10 @@ __all__ = ["degradation", "markdown_table", "responses", "response_stds", "shipp
 
 
 def shipped_results(recipe: str = "cpu") -> Path:
-    """The folder of the measured reproduction's results that ship with minires (``curves.png``,
-    ``table.md``, ``findings.md``, ``fig7.png``): the notebooks show them from an installed package.
+    """The folder of the measured reproduction's results that ship with minires: for ``"cpu"``
+    ``curves.png``, ``table.md``, ``findings.md``, ``fig7.png``; for ``"budget"`` (every length)
+    ``budget.png``, ``budget-curves.png``, ``budget.md``.  The notebooks show them from an
+    installed package.
 
     Copied there by ``scripts/cpu_report.py`` each time it rebuilds the report in ``docs/reproduction/``.
     """
