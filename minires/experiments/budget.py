@@ -6,6 +6,11 @@ several lengths (one run folder per network, length and seed), draws final test 
 against length with the public full-length reruns as a third point (marked as theirs), and
 the ResNet-56 − ResNet-20 gap; ``overtake_sentence`` answers the question in one sentence.
 
+The same runs also give the paper's other views at every length: Fig. 6 as a table with a length
+column (``length_rows``, ``length_table``; a run still training at its last evaluation) and as
+test curves (``plot_length_curves``), finding (b) with the seed spread (``depth_by_length``), and
+Fig. 7 with finding (e) (``responses_by_length``, ``response_depth_by_length``).
+
 A run's length is its ``iterations`` as a fraction of the paper's 64,000
 (``config.json``), so the CPU recipe is 1/8 and the quarter recipe 1/4.
 """
