@@ -15,42 +15,70 @@ from minires.experiments.budget import (
     BudgetPoint,
     budget_points,
     depth_by_length,
+    fraction_label,
     length_rows,
     length_table,
     overtake_sentence,
     plot_budget,
     plot_length_curves,
+    read_run,
     response_depth_by_length,
     responses_by_length,
 )
 from minires.train import TrainConfig, train
 
 
-def _run(root: Path, model: str, iterations: int, seed: int, error: float | None, status: str = "finished") -> Path:
-    folder = root / f"{model}-{iterations}-seed{seed}"
+def _run(root: Path, model: str, iterations: int, seed: int, error: float | None, status: str = "finished",
+         name: str | None = None, result_iteration: int | None = None) -> Path:
+    folder = root / (name or f"{model}-{iterations}-seed{seed}")
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"model": model, "iterations": iterations, "seed": seed}))
     if error is not None:
-        (folder / "result.json").write_text(json.dumps({"status": status, "test_error": error}))
+        (folder / "result.json").write_text(json.dumps({"status": status, "model": model, "test_error": error,
+                                                        "iteration": result_iteration or iterations}))
     return folder
 
 
 def test_points_are_the_finished_runs_with_their_length(tmp_path: Path) -> None:
-    folders = [_run(tmp_path, "resnet20", 8000, 0, 0.1611), _run(tmp_path, "resnet56", 8000, 0, 0.1738),
-               _run(tmp_path, "resnet20", 16000, 0, None), _run(tmp_path, "resnet56", 16000, 1, 0.12, "paused")]
+    folders = [_run(tmp_path, "resnet56", 8000, 0, 0.1738), _run(tmp_path, "resnet110", 8000, 0, 0.18),
+               _run(tmp_path, "resnet20", 8000, 0, 0.1611), _run(tmp_path, "resnet20", 16000, 0, None),
+               _run(tmp_path, "resnet56", 16000, 1, 0.12, "paused"),
+               # a finished result left from an 8,000-iteration run in a folder now training 16,000:
+               _run(tmp_path, "resnet56", 16000, 0, 0.17, result_iteration=8000)]
     points = budget_points([*folders, tmp_path / "missing"])
     assert [(p.model, p.length, p.seed, round(p.test_error, 6)) for p in points] == [
-        ("resnet20", 0.125, 0, 16.11), ("resnet56", 0.125, 0, 17.38)]
+        ("resnet20", 0.125, 0, 16.11), ("resnet56", 0.125, 0, 17.38), ("resnet110", 0.125, 0, 18.0)]
+    assert not read_run(folders[-1]).finished and read_run(tmp_path / "missing") is None
+
+
+def test_two_finished_runs_of_one_seed_are_refused(tmp_path: Path) -> None:
+    folders = [_run(tmp_path, "resnet20", 8000, 0, 0.1611), _run(tmp_path, "resnet20", 8000, 0, 0.16, name="copy")]
+    with pytest.raises(InputError, match="two finished runs of resnet20 at 1/8 of the paper's length with seed 0"):
+        budget_points(folders)
+
+
+def test_lengths_are_named_as_fractions() -> None:
+    lengths = (0.125, 0.25, 0.375, 3 / 16, 1.0, 2.0)
+    assert [fraction_label(n) for n in lengths] == ["1/8", "1/4", "3/8", "3/16", "1", "2"]
 
 
 def test_the_sentence_names_the_first_length_where_the_deeper_net_leads(tmp_path: Path) -> None:
     points = [BudgetPoint("resnet20", 0.125, 0, 16.1), BudgetPoint("resnet20", 0.125, 1, 16.3),
               BudgetPoint("resnet56", 0.125, 0, 17.4), BudgetPoint("resnet56", 0.125, 1, 17.0)]
     behind = overtake_sentence(points)
-    assert "has not overtaken" in behind and "1/8: +1.00 points" in behind and "1.11 points" in behind
-    ahead = overtake_sentence(points + [BudgetPoint("resnet20", 0.25, 0, 12.0), BudgetPoint("resnet56", 0.25, 0, 11.5)])
-    assert ahead.startswith("resnet56 overtakes resnet20 at 1/4") and "1/4: -0.50 points" in ahead
+    assert behind.startswith("ResNet-56 has not overtaken ResNet-20 at any length with finished runs of both")
+    assert "1/8: +1.00 points" in behind and "ResNet-56's test error is 1.11 points below ResNet-20's" in behind
+    quarter = [BudgetPoint("resnet20", 0.25, 0, 12.0), BudgetPoint("resnet56", 0.25, 0, 11.5)]
+    ahead = overtake_sentence(points + quarter)
+    assert ahead.startswith("ResNet-56 overtakes ResNet-20 at 1/4") and "1/4: -0.50 points" in ahead
+    again = overtake_sentence(points + quarter + [BudgetPoint("resnet20", 0.5, 0, 10.0),
+                                                  BudgetPoint("resnet56", 0.5, 0, 10.2)])
+    assert again.startswith("ResNet-56 is ahead of ResNet-20 at 1/4 but behind again at 1/2")
     assert overtake_sentence([]).startswith("Not measured yet")
+    r32 = [BudgetPoint("resnet32", 0.125, 0, 16.5), *points[:2]]
+    assert "public" not in overtake_sentence(r32, deep="resnet32")  # no public reruns of ResNet-32 to name
+    assert "+0.30 points" in overtake_sentence(r32, deep="resnet32")
+    plot_budget(r32, tmp_path / "r32", models=("resnet20", "resnet32"), deep="resnet32")  # no public point to draw
     written = plot_budget(points, tmp_path / "budget")
     assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in written)
 
@@ -84,8 +112,8 @@ def test_finding_b_is_asked_at_every_length_with_the_seed_spread() -> None:
               BudgetPoint("resnet56", 0.25, 0, 13.5), BudgetPoint("resnet56", 1.0, 0, 7.0)]
     eighth, quarter = depth_by_length(points)
     assert eighth.answer is False and quarter.answer is True
-    assert "ResNet-56 17.38% (1 seed) vs ResNet-20 15.92% (2 seeds, 15.73–16.11%): +1.46 points, 3.8× the seed" \
-        in eighth.detail
+    assert "ResNet-56 17.38% (1 seed) vs ResNet-20 15.92% (2 seeds, 15.73–16.11%): +1.46 points, 3.8× ResNet-20's " \
+        "seed spread" in eighth.detail
     assert quarter.question.startswith("(b) at 1/4") and quarter.detail.endswith("-0.52 points")
 
 

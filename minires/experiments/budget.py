@@ -20,17 +20,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from statistics import mean
 
 from matplotlib.figure import Figure
 
+from minires.errors import InputError
 from minires.experiments.findings import Finding, network_label
 from minires.experiments.plots import PALETTE, save
 from minires.experiments.responses import responses
 from minires.train.runfolder import read_metrics
 
-__all__ = ["BudgetPoint", "LengthRow", "PUBLIC_FULL_LENGTH", "budget_points", "length_rows", "length_table",
+__all__ = ["BudgetPoint", "LengthRow", "PUBLIC_FULL_LENGTH", "budget_points", "read_run", "length_rows", "length_table",
            "depth_by_length", "responses_by_length", "response_depth_by_length", "overtake_sentence",
            "fraction_label", "plot_budget", "plot_length_curves"]
 
@@ -52,24 +54,8 @@ class BudgetPoint:
 
 
 def budget_points(run_folders: Sequence[str | Path]) -> list[BudgetPoint]:
-    """The finished runs among ``run_folders`` (each with ``config.json`` and a finished ``result.json``)."""
+    """The finished runs among ``run_folders`` (see ``read_run``), sorted by network, length and seed."""
     return [point for point, _ in _finished_runs(run_folders)]
-
-
-def _finished_runs(run_folders: Sequence[str | Path]) -> list[tuple[BudgetPoint, Path]]:
-    """(point, folder) for each finished run, sorted by network, length and seed."""
-    runs = []
-    for folder in map(Path, run_folders):
-        try:
-            config = json.loads((folder / "config.json").read_text())
-            result = json.loads((folder / "result.json").read_text())
-        except (OSError, ValueError):
-            continue  # not started, or not finished: no point yet
-        if result.get("status") != "finished" or result.get("test_error") is None:
-            continue
-        runs.append((BudgetPoint(config["model"], config["iterations"] / PAPER_ITERATIONS, int(config["seed"]),
-                                 100 * float(result["test_error"])), folder))
-    return sorted(runs, key=lambda run: (run[0].model, run[0].length, run[0].seed))
 
 
 @dataclass(frozen=True)
@@ -90,25 +76,68 @@ class LengthRow:
     finished: bool
 
 
-def length_rows(run_folders: Sequence[str | Path]) -> list[LengthRow]:
-    """One row per run folder that has a ``config.json`` (started), finished or not, sorted like the points."""
-    rows = []
-    for folder in map(Path, run_folders):
-        try:
-            config = json.loads((folder / "config.json").read_text())
-        except (OSError, ValueError):
-            continue  # not a run folder
-        try:
-            result = json.loads((folder / "result.json").read_text())
-        except (OSError, ValueError):
-            result = {}
-        finished = result.get("status") == "finished"
+def read_run(folder: str | Path) -> LengthRow | None:
+    """Where the run in ``folder`` stands; None when it is not a run folder (no readable config.json).
+
+    A run is finished when its ``result.json`` says so *for this configuration*: status "finished",
+    a test error, and the iteration and network of its ``config.json`` (a result left over from an
+    earlier run in the same folder does not count).  Otherwise the row holds its last evaluation
+    in ``metrics.jsonl`` (iteration 0 and no errors before the first).
+    """
+    folder = Path(folder)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        result = json.loads((folder / "result.json").read_text())
+    except (OSError, ValueError):
+        result = {}
+    finished = (result.get("status") == "finished" and result.get("test_error") is not None
+                and result.get("iteration") == config["iterations"] and result.get("model", config["model"])
+                == config["model"])
+    if finished:
+        last = result
+    else:
         evaluated = [r for r in read_metrics(folder / "metrics.jsonl") if r.get("test_error") is not None]
-        last = result if finished else evaluated[-1] if evaluated else {"iteration": 0}
-        rows.append(LengthRow(config["model"], config["iterations"] / PAPER_ITERATIONS, int(config["seed"]),
-                              int(last["iteration"]), int(config["iterations"]), _percent(last.get("train_error")),
-                              _percent(last.get("test_error")), finished))
-    return sorted(rows, key=lambda r: (*_network_order(r.model), r.length, r.seed))
+        last = evaluated[-1] if evaluated else {"iteration": 0}
+    return LengthRow(config["model"], config["iterations"] / PAPER_ITERATIONS, int(config["seed"]),
+                     int(last["iteration"]), int(config["iterations"]), _percent(last.get("train_error")),
+                     _percent(last.get("test_error")), finished)
+
+
+def length_rows(run_folders: Sequence[str | Path]) -> list[LengthRow]:
+    """Where every run folder among ``run_folders`` stands, finished or not, in the paper's order
+    (plain before ResNet, shallow before deep, then length and seed)."""
+    return sorted((r for r in map(read_run, run_folders) if r is not None), key=_row_order)
+
+
+def _finished_runs(run_folders: Sequence[str | Path]) -> list[tuple[BudgetPoint, Path]]:
+    """(point, folder) of each finished run, in the paper's order; two runs of one network, length
+    and seed are refused (they would count as two seeds)."""
+    runs: dict[tuple[str, float, int], tuple[BudgetPoint, Path]] = {}
+    for folder in map(Path, run_folders):
+        row = read_run(folder)
+        if row is None or not row.finished or row.test_error is None:
+            continue
+        key = (row.model, row.length, row.seed)
+        if key in runs:
+            raise InputError(f"two finished runs of {row.model} at {fraction_label(row.length)} of the paper's "
+                             f"length with seed {row.seed}: {runs[key][1]} and {folder}; expected one per seed")
+        runs[key] = (BudgetPoint(row.model, row.length, row.seed, row.test_error), folder)
+    return [runs[k] for k in sorted(runs, key=lambda k: (*_network_order(k[0]), k[1], k[2]))]
+
+
+# One line style per length, the same in every figure: 1/8 solid, 1/4 dashed, 1/2 dash-dot, any other dotted
+LINE_STYLES = {0.125: "-", 0.25: "--", 0.5: "-."}
+
+
+def _line_style(length: float) -> str:
+    return LINE_STYLES.get(length, ":")
+
+
+def _row_order(row: LengthRow) -> tuple[bool, int, float, int]:
+    return (*_network_order(row.model), row.length, row.seed)
 
 
 def _percent(fraction: float | None) -> float | None:
@@ -147,14 +176,16 @@ def depth_by_length(points: Sequence[BudgetPoint], deep: str = "resnet56",
     """Finding (b), "``deep`` has a lower test error than ``shallow``", asked at every length with both.
 
     The detail gives each network's mean over its seeds with their range, and the gap in units of
-    the larger seed spread where a network has more than one seed.
+    the seed spread (the range of a network's seeds; the wider one where both have several).  The
+    answer is the sign of the gap of the means: with one or two seeds, read it beside the spread.
     """
     out = []
     for n in sorted({p.length for p in points if p.model == deep} & {p.length for p in points if p.model == shallow}):
         errors = {m: [p.test_error for p in points if p.model == m and p.length == n] for m in (deep, shallow)}
         gap = mean(errors[deep]) - mean(errors[shallow])
-        spread = max(max(e) - min(e) for e in errors.values())
-        scale = f", {abs(gap) / spread:.1f}× the seed spread" if spread > 0 else ""
+        widest = max((deep, shallow), key=lambda m: max(errors[m]) - min(errors[m]))
+        spread = max(errors[widest]) - min(errors[widest])
+        scale = f", {abs(gap) / spread:.1f}× {network_label(widest)}'s seed spread" if spread > 0 else ""
         out.append(Finding(f"(b) at {fraction_label(n)} of the paper's length, {network_label(deep)} has a lower "
                            f"test error than {network_label(shallow)}", gap < 0,
                            f"{_seeds(deep, errors[deep])} vs {_seeds(shallow, errors[shallow])}: "
@@ -184,10 +215,8 @@ def responses_by_length(run_folders: Sequence[str | Path], out: str | Path, data
     runs = [(p, f) for p, f in _finished_runs(run_folders) if networks is None or p.model in networks]
     keys = [(p.model, p.length, p.seed) for p, _ in runs]
     labels = [f"{network_label(m)}, {fraction_label(n)}, seed {s}" for m, n, s in keys]
-    lengths = sorted({n for _, n, _ in keys})
     models = sorted({m for m, _, _ in keys}, key=_network_order)
-    line = ["-", "--", ":", "-."]
-    styles = {label: (PALETTE[models.index(m) % len(PALETTE)], line[lengths.index(n) % len(line)])
+    styles = {label: (PALETTE[models.index(m) % len(PALETTE)], _line_style(n))
               for label, (m, n, _) in zip(labels, keys)}
     stds = responses([folder for _, folder in runs], out, data=data, per_channel=per_channel, labels=labels,
                      styles=styles, reuse=not fresh)
@@ -220,23 +249,32 @@ def _means(points: Sequence[BudgetPoint], model: str) -> dict[float, float]:
 
 
 def fraction_label(length: float) -> str:
-    return "1" if length == 1 else f"1/{round(1 / length)}" if length < 1 else f"{length:g}"
+    """A length as a fraction of the paper's: 0.125 -> "1/8", 0.375 -> "3/8", 1.0 -> "1", 2.0 -> "2"."""
+    return str(Fraction(length).limit_denominator(PAPER_ITERATIONS))
 
 
 def overtake_sentence(points: Sequence[BudgetPoint], deep: str = "resnet56", shallow: str = "resnet20") -> str:
     """At which length does ``deep`` overtake ``shallow`` here?  One sentence, with the gap at every length."""
     a, b = _means(points, deep), _means(points, shallow)
     both = sorted(set(a) & set(b))
+    d, s = network_label(deep), network_label(shallow)
     if not both:
-        return f"Not measured yet: no length has finished runs of both {deep} and {shallow}."
-    gaps = ", ".join(f"{fraction_label(n)}: {a[n] - b[n]:+.2f} points" for n in both)
+        return f"Not measured yet: no length has finished runs of both {d} and {s}."
+    gaps = f"{d} − {s} test error, mean over seeds: " + ", ".join(
+        f"{fraction_label(n)}: {a[n] - b[n]:+.2f} points" for n in both)
     ahead = [n for n in both if a[n] < b[n]]
+    stays = [n for n in both if all(a[m] < b[m] for m in both if m >= n)]  # ahead here and at every longer length
+    if stays:
+        return f"{d} overtakes {s} at {fraction_label(stays[0])} of the paper's length here ({gaps})."
+    public = ""
+    if deep in PUBLIC_FULL_LENGTH and shallow in PUBLIC_FULL_LENGTH:
+        lead = PUBLIC_FULL_LENGTH[shallow][0] - PUBLIC_FULL_LENGTH[deep][0]
+        public = (f"; in the public full-length reruns {d}'s test error is {abs(lead):.2f} points "
+                  f"{'below' if lead > 0 else 'above'} {s}'s")
     if ahead:
-        return (f"{deep} overtakes {shallow} at {fraction_label(ahead[0])} of the paper's length here "
-                f"({deep} − {shallow} test error, mean over seeds: {gaps}).")
-    return (f"{deep} has not overtaken {shallow} at any length run here ({deep} − {shallow} test error, "
-            f"mean over seeds: {gaps}); the public full-length reruns have it ahead by "
-            f"{PUBLIC_FULL_LENGTH[shallow][0] - PUBLIC_FULL_LENGTH[deep][0]:.2f} points.")
+        return (f"{d} is ahead of {s} at {', '.join(map(fraction_label, ahead))} but behind again at "
+                f"{fraction_label(both[-1])}, the longest length with finished runs of both ({gaps}){public}.")
+    return (f"{d} has not overtaken {s} at any length with finished runs of both ({gaps}){public}.")
 
 
 def plot_budget(points: Sequence[BudgetPoint], path: str | Path, models: Sequence[str] = ("resnet20", "resnet56"),
@@ -250,17 +288,18 @@ def plot_budget(points: Sequence[BudgetPoint], path: str | Path, models: Sequenc
         ours = [p for p in points if p.model == model]
         left.plot([p.length for p in ours], [p.test_error for p in ours], "o", color=colour, alpha=0.6)
         means = _means(points, model)
-        left.plot(list(means), list(means.values()), "-", color=colour, label=f"{model} (minires)")
+        left.plot(list(means), list(means.values()), "-", color=colour, label=f"{network_label(model)} (minires)")
         if model in PUBLIC_FULL_LENGTH:
             m, s = PUBLIC_FULL_LENGTH[model]
             left.errorbar([1.0], [m], yerr=[s], fmt="s", mfc="none", color=colour, capsize=3,
-                          label=f"{model}, public reruns (64k, 5 seeds)")
+                          label=f"{network_label(model)}, public reruns (64k, 5 seeds)")
     a, b = _means(points, deep), _means(points, shallow)
     both = sorted(set(a) & set(b))
     right.axhline(0, color="#888888", lw=0.8)
     right.plot(both, [a[n] - b[n] for n in both], "o-", color="#000000", label="minires (mean over seeds)")
-    right.plot([1.0], [PUBLIC_FULL_LENGTH[deep][0] - PUBLIC_FULL_LENGTH[shallow][0]], "s", mfc="none",
-               color="#000000", label="public reruns (64k)")
+    if deep in PUBLIC_FULL_LENGTH and shallow in PUBLIC_FULL_LENGTH:
+        right.plot([1.0], [PUBLIC_FULL_LENGTH[deep][0] - PUBLIC_FULL_LENGTH[shallow][0]], "s", mfc="none",
+                   color="#000000", label="public reruns (64k)")
     ticks = sorted({p.length for p in points} | {1.0})
     for ax in (left, right):
         ax.set_xscale("log", base=2)
@@ -269,7 +308,7 @@ def plot_budget(points: Sequence[BudgetPoint], path: str | Path, models: Sequenc
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     left.set_ylabel("final test error (%)")
-    right.set_ylabel(f"{deep} − {shallow} test error (points)")
+    right.set_ylabel(f"{network_label(deep)} − {network_label(shallow)} test error (points)")
     fig.suptitle("When does depth pay? CIFAR-10, the paper's recipe at several lengths", fontsize=10)
     return save(fig, path)
 
@@ -282,25 +321,21 @@ def plot_length_curves(run_folders: Sequence[str | Path], path: str | Path,
     shorter one drops it).  PNG and SVG."""
     runs = []
     for folder in map(Path, run_folders):
-        try:
-            config = json.loads((folder / "config.json").read_text())
-        except (OSError, ValueError):
+        row = read_run(folder)
+        if row is None or (networks is not None and row.model not in networks):
             continue
-        if networks is not None and config["model"] not in networks:
-            continue
-        rows = [r for r in read_metrics(folder / "metrics.jsonl") if r.get("test_error") is not None]
-        if rows:
-            runs.append((config["model"], config["iterations"] / PAPER_ITERATIONS, int(config["seed"]), rows))
-    models = sorted({m for m, *_ in runs}, key=_network_order)
-    lengths = sorted({n for _, n, *_ in runs})
-    line = ["-", "--", ":", "-."]
+        metrics = [r for r in read_metrics(folder / "metrics.jsonl") if r.get("test_error") is not None]
+        if metrics:
+            runs.append((row, metrics))
+    runs.sort(key=lambda run: _row_order(run[0]))
+    models = sorted({row.model for row, _ in runs}, key=_network_order)
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
-    for model, length, seed, rows in sorted(runs, key=lambda r: (*_network_order(r[0]), r[1], r[2])):
-        label = f"{network_label(model)}, {fraction_label(length)}, seed {seed} ({100 * rows[-1]['test_error']:.2f}%)"
-        ax.plot([r["iteration"] for r in rows], [100 * r["test_error"] for r in rows], line[lengths.index(length) % 4],
-                marker="osD^v"[seed % 5], ms=3.5, color=PALETTE[models.index(model) % len(PALETTE)], lw=1.6,
-                label=label)
+    for row, metrics in runs:
+        last = f"{100 * metrics[-1]['test_error']:.2f}%" + ("" if row.finished else ", running")
+        ax.plot([r["iteration"] for r in metrics], [100 * r["test_error"] for r in metrics], _line_style(row.length),
+                marker="osD^v"[row.seed % 5], ms=3.5, color=PALETTE[models.index(row.model) % len(PALETTE)], lw=1.6,
+                label=f"{network_label(row.model)}, {fraction_label(row.length)}, seed {row.seed} ({last})")
     ax.set_xlabel("iterations")
     ax.set_ylabel("test error (%)")
     ax.set_ylim(bottom=0)
