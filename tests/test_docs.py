@@ -35,3 +35,11 @@ def test_the_user_guide_trained_weights_example_gives_the_error_it_states() -> N
     exec(code, scope)
     assert scope["images"].shape == (1000, 3, 32, 32)
     assert round(scope["error"], 2) == stated
+
+
+def test_the_api_reference_is_current() -> None:
+    import runpy
+
+    make = runpy.run_path(str(ROOT / "scripts" / "make_api_docs.py"))  # defines, does not write
+    assert (ROOT / "docs" / "api.md").read_text() == make["api_text"](), \
+        "docs/api.md is out of date: run python scripts/make_api_docs.py"

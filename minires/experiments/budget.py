@@ -54,7 +54,7 @@ class BudgetPoint:
 
 
 def budget_points(run_folders: Sequence[str | Path]) -> list[BudgetPoint]:
-    """The finished runs among ``run_folders`` (see ``read_run``), sorted by network, length and seed."""
+    """The finished runs among ``run_folders`` (see ``read_run``), in the paper's order, then length and seed."""
     return [point for point, _ in _finished_runs(run_folders)]
 
 
