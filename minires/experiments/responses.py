@@ -110,7 +110,7 @@ def _saved_networks(path: Path, settings: dict[str, str]) -> dict[str, dict[str,
         if saved["settings"] != settings:
             return {}
         return {label: {**r, "limit": r.get("limit")} for label, r in saved["networks"].items()
-                if isinstance(r["run"], str) and isinstance(r["std"], list)}
+                if isinstance(r["run"], str) and isinstance(r["std"], list) and isinstance(r["layers"], list)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}  # not there, or not a file this function wrote: measure everything
 
