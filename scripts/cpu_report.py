@@ -47,9 +47,9 @@ RECIPES = ("cpu", "quarter")  # the recipes whose run folders the budget figure 
 def write_budget(data: str | None = None, fresh: bool = False) -> list[str]:
     """The budget question across recipes, from every run in docs/reproduction/{cpu,quarter}/runs/:
     budget.png/svg (finished runs), budget-curves.png/svg (every run's test error so far),
-    budget-fig7/ and budget-fig7-per-channel/ (Fig. 7 of every finished ResNet run, measured again
-    only when the finished runs changed, or with ``fresh``), and budget.md: the Fig. 6
-    table with a length column and the findings at each length.  Returns the lines of budget.md."""
+    budget-fig7/ and budget-fig7-per-channel/ (Fig. 7 of every finished ResNet run; only a run
+    those folders do not hold yet reads the test set, every run with ``fresh``), and budget.md: the
+    Fig. 6 table with a length column and the findings at each length.  Returns the lines of budget.md."""
     folders = [f for recipe in RECIPES if (REPRODUCTION / recipe / "runs").is_dir()
                for f in sorted((REPRODUCTION / recipe / "runs").iterdir())]
     points = budget_points(folders)
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
     parser.add_argument("--budget-only", action="store_true", help="only the budget figures and budget.md")
     parser.add_argument("--fresh", action="store_true",
-                        help="measure Fig. 7 at each length again, even where budget-fig7*/ already hold these runs")
+                        help="measure Fig. 7 at each length again for every run, also those budget-fig7*/ hold")
     args = parser.parse_args()
     if args.budget_only:
         print("\n".join(write_budget(args.data, fresh=args.fresh)))
