@@ -46,14 +46,18 @@ def test_bad_bn_mode() -> None:
         response_stds(models.get("resnet8"), np.zeros((2, 3, 32, 32), np.float32), bn_mode="train")
 
 
-def test_responses_command_writes_files(tmp_path: Path) -> None:
+def _trained_runs(tmp_path: Path, names: tuple[str, ...] = ("plain8", "resnet8")) -> list[Path]:
+    """Run folders of tiny networks trained for 2 iterations on a 12-image test set in ``tmp_path``/data."""
     write_cifar(tmp_path / "data", per_batch=8, test=12)
-    runs = []
-    for name in ("plain8", "resnet8"):
+    for name in names:
         config = TrainConfig(model=name, data=str(tmp_path / "data"), out=str(tmp_path / name), batch_size=8,
                              iterations=2, milestones=[1], eval_every=2, checkpoint_every=2, eval_batch_size=6)
         train(config, stream=open(os.devnull, "w"))
-        runs.append(tmp_path / name)
+    return [tmp_path / name for name in names]
+
+
+def test_responses_command_writes_files(tmp_path: Path) -> None:
+    runs = _trained_runs(tmp_path)
     stds = responses(runs, tmp_path / "fig")
     assert set(stds) == {"plain8", "resnet8"} and all(len(v) == 7 for v in stds.values())
     saved = json.loads((tmp_path / "fig" / "responses.json").read_text())
@@ -64,13 +68,7 @@ def test_responses_command_writes_files(tmp_path: Path) -> None:
 
 
 def test_reuse_keeps_saved_runs_and_measures_the_others(tmp_path: Path) -> None:
-    write_cifar(tmp_path / "data", per_batch=8, test=12)
-    runs = []
-    for name in ("plain8", "resnet8"):
-        config = TrainConfig(model=name, data=str(tmp_path / "data"), out=str(tmp_path / name), batch_size=8,
-                             iterations=2, milestones=[1], eval_every=2, checkpoint_every=2, eval_batch_size=6)
-        train(config, stream=open(os.devnull, "w"))
-        runs.append(tmp_path / name)
+    runs = _trained_runs(tmp_path)
     first = responses(runs[:1], tmp_path / "fig", limit=10)
     gone = str(tmp_path / "gone")  # a test set that is not there: only a run that is measured needs it
     assert responses(runs[:1], tmp_path / "fig", data=gone, limit=10, reuse=True) == first

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from minires.errors import InputError
 from minires.experiments.findings import Finding, network_label
-from minires.experiments.plots import PALETTE, save
+from minires.experiments.plots import PALETTE, depth_of, save
 from minires.experiments.responses import responses
 from minires.train.runfolder import read_metrics
 
@@ -93,9 +93,10 @@ def read_run(folder: str | Path) -> LengthRow | None:
         result = json.loads((folder / "result.json").read_text())
     except (OSError, ValueError):
         result = {}
-    finished = (result.get("status") == "finished" and result.get("test_error") is not None
-                and result.get("iteration") == config["iterations"] and result.get("model", config["model"])
-                == config["model"])
+    # a result of this configuration, not one left over from an earlier run in the same folder
+    this_run = (result.get("iteration") == config["iterations"]
+                and result.get("model", config["model"]) == config["model"])
+    finished = this_run and result.get("status") == "finished" and result.get("test_error") is not None
     if finished:
         last = result
     else:
@@ -144,13 +145,9 @@ def _percent(fraction: float | None) -> float | None:
     return None if fraction is None else 100 * float(fraction)
 
 
-def _depth(model: str) -> int:
-    return int("".join(ch for ch in model if ch.isdigit()) or 0)
-
-
 def _network_order(model: str) -> tuple[bool, int]:
     """Plain nets before ResNets, shallow before deep: the order of the paper's tables."""
-    return model.startswith("resnet"), _depth(model)
+    return model.startswith("resnet"), depth_of(model)
 
 
 def length_table(rows: Sequence[LengthRow]) -> list[str]:
