@@ -21,6 +21,10 @@ from minires.errors import InputError, RunError
 from minires.experiments.grid import run_grid
 from minires.train import TrainConfig
 
+# Each test here starts or reaches Dask processes over the network stack and takes seconds: one that has not
+# finished in 3 minutes is waiting on a connection that will never answer.
+pytestmark = pytest.mark.timeout(180)
+
 BASE = TrainConfig(model="resnet8", data="sample", batch_size=16, iterations=16, milestones=[12], eval_every=8,
                    checkpoint_every=2, eval_subset=100)
 
