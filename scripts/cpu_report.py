@@ -2,9 +2,10 @@
 
     python scripts/cpu_report.py [--data DIR]
 
-Reads docs/reproduction/cpu/runs/<network>-seed<k>/ (finished or not) and writes, beside them:
-fig6.png/svg and table.md/json (``minires degradation --no-train``), fig7/ and fig7-per-channel/
-(``minires responses`` over the full test set, finished runs only), curves.png/svg
+Reads docs/reproduction/cpu/runs/<network>-seed0/ (finished or not) and writes, beside them:
+fig6.png/svg and table.md/json (``minires degradation --no-train``, every depth with a run), fig7/
+and fig7-per-channel/ (``minires responses`` over the full test set, finished runs only; a run
+measured before is read back, ``--fresh`` measures it again), curves.png/svg
 (``minires plot``), and findings.md: the paper's findings answered yes/no with the numbers.
 Then the budget question across recipes (docs/reproduction/budget.png/svg and budget.md): final
 test error of every finished run in docs/reproduction/{cpu,quarter}/runs/ against training length,
@@ -34,7 +35,7 @@ from minires.experiments.budget import (
     responses_by_length,
 )
 from minires.experiments.findings import degradation_findings, network_label, response_findings
-from minires.experiments.plots import plot_runs
+from minires.experiments.plots import depth_of, plot_runs
 from minires.experiments.responses import responses
 from minires.train import METRICS, RESULT, TrainConfig
 from minires.train.runfolder import read_metrics
@@ -82,19 +83,22 @@ def main() -> None:
     parser.add_argument("--data", help="CIFAR-10 location (default: $MINIRES_DATA, then ~/.cache/minires)")
     parser.add_argument("--budget-only", action="store_true", help="only the budget figures and budget.md")
     parser.add_argument("--fresh", action="store_true",
-                        help="measure Fig. 7 at each length again for every run, also those budget-fig7*/ hold")
+                        help="measure Fig. 7 again for every run, also those its folders already hold")
     args = parser.parse_args()
     if args.budget_only:
         print("\n".join(write_budget(args.data, fresh=args.fresh)))
         return
-    runs = sorted((CPU / "runs").iterdir())
+    runs = sorted((CPU / "runs").glob("*-seed0"))  # seed 0 of each network; the other seeds: the budget part
+    depths = sorted({depth_of(r.name.removesuffix("-seed0")) for r in runs})  # Fig. 6: every depth trained
     base = TrainConfig.recipe("cpu", data=args.data)
-    rows = degradation(base, depths=[20, 56], out=CPU, train_runs=False, stream=io.StringIO())
+    rows = degradation(base, depths=depths, out=CPU, train_runs=False, stream=io.StringIO())
     finished = [r for r in runs if (r / RESULT).exists()]
     lines = ["# Findings of the CPU-recipe runs", "", "Rebuilt by `python scripts/cpu_report.py`.", ""]
     lines += [f.line() for f in degradation_findings(rows)]
     for folder, per_channel in (("fig7", False), ("fig7-per-channel", True)):
-        stds = responses(finished, CPU / folder, data=args.data, per_channel=per_channel) if finished else {}
+        # a run these folders already hold keeps its measured values (its weights no longer change)
+        stds = (responses(finished, CPU / folder, data=args.data, per_channel=per_channel, reuse=not args.fresh)
+                if finished else {})
         label = "per-channel" if per_channel else "pooled"
         lines += [f.line().replace("(mean std", f"({label}, mean std") for f in response_findings(stds)]
     metrics = {r.name.removesuffix("-seed0"): read_metrics(r / METRICS) for r in runs}
