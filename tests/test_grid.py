@@ -120,8 +120,8 @@ def test_bad_settings_and_missing_dask_are_clear(tmp_path: Path, monkeypatch: py
 # or plain TCP to the same port.  Each prints what happened (which exception says "no" is Dask's business).  One
 # process per try, because within one process a Dask Client refused for want of a TLS context can hang the next
 # Client's start when the garbage collector frees it there (this test once held CI that way; a loop of such tries
-# in one process hangs within a hundred).  A child still waiting at its deadline never got a connection either:
-# it is stopped and counted as refused.
+# in one process hung within 120 tries, every time).  A child still waiting at its deadline never got a
+# connection either: it is stopped and counted as refused.
 INTRUDER = """
 import sys
 import distributed
