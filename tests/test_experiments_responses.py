@@ -12,7 +12,8 @@ from cifar_files import write_cifar
 
 import minires
 from minires import models
-from minires.experiments import response_stds, responses
+from minires.errors import InputError
+from minires.experiments import extreme_images, largest_responses, response_stds, responses
 from minires.train import TrainConfig, train
 
 
@@ -39,6 +40,29 @@ def test_per_channel_std_in_batch_mode_equals_abs_gamma() -> None:
     for bn, before in zip(bns, running):  # batch mode leaves the running statistics alone
         np.testing.assert_array_equal(bn.running_mean.numpy(), before)
     assert not model.training
+
+
+def test_largest_responses_are_each_images_largest_value_in_each_layer() -> None:
+    model = models.get("resnet8").eval()
+    images = minires.randn(12, 3, 32, 32).numpy()
+    names, largest = largest_responses(model, images, batch_size=5)
+    direct = models.layer_responses(model, minires.tensor(images))
+    assert names == [n for n, _ in direct] and largest.shape == (12, len(direct))
+    expected = np.stack([np.abs(r).reshape(12, -1).max(axis=1) for _, r in direct], axis=1)
+    np.testing.assert_allclose(largest, expected, rtol=1e-5)
+
+
+def test_an_image_whose_responses_dwarf_the_others_is_extreme() -> None:
+    model = models.get("resnet8").eval()
+    images = minires.randn(20, 3, 32, 32).numpy()
+    _, largest = largest_responses(model, images)
+    assert extreme_images(largest).size == 0  # alike images: none stands out
+    images[[3, 11]] *= 1000  # eval-mode BN passes the scale on: these two respond ~1000x more
+    _, largest = largest_responses(model, images)
+    np.testing.assert_array_equal(extreme_images(largest), [3, 11])
+    assert extreme_images(largest, factor=1e6).size == 0
+    with pytest.raises(InputError, match="factor must be a number above 1, got 0.5"):
+        extreme_images(largest, factor=0.5)
 
 
 def test_bad_bn_mode() -> None:

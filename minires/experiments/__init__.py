@@ -3,9 +3,10 @@
 from pathlib import Path
 
 from minires.experiments.degradation import degradation, markdown_table
-from minires.experiments.responses import response_stds, responses
+from minires.experiments.responses import extreme_images, largest_responses, response_stds, responses
 
-__all__ = ["degradation", "markdown_table", "responses", "response_stds", "shipped_results"]
+__all__ = ["degradation", "extreme_images", "largest_responses", "markdown_table", "responses", "response_stds",
+           "shipped_results"]
 
 
 def shipped_results(recipe: str = "cpu") -> Path:

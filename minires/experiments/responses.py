@@ -96,6 +96,48 @@ def response_stds(model: Module, images: np.ndarray, batch_size: int = 500, per_
     return recorder.names, moments.stds(per_channel)
 
 
+def largest_responses(model: Module, images: np.ndarray, batch_size: int = 500,
+                      device: str = "cpu") -> tuple[list[str], np.ndarray]:
+    """(layer names, each image's largest |response| in each 3×3 layer), BN in evaluation mode.
+
+    Args:
+        images: (N, 3, H, W) normalised float32.
+
+    Returns:
+        the layer names and an (N, layers) float64 array: row n holds, for every layer, the
+        largest absolute value of image n's response (over its channels and positions).
+    """
+    model.eval()
+    rows: list[np.ndarray] = []
+    with ResponseRecorder(model) as recorder, no_grad():
+        recorder.on_batch = lambda rs: rows.append(np.stack(
+            [backend.to_numpy(abs(r).reshape(r.shape[0], -1).max(axis=1)) for r in rs], axis=1))
+        for x, _ in batches_in_order(images, np.zeros(len(images), np.int64), batch_size, device):
+            model(Tensor(x))
+    return recorder.names, np.concatenate(rows).astype(np.float64)
+
+
+def extreme_images(largest: np.ndarray, factor: float = 10.0) -> np.ndarray:
+    """Indices of the images whose response somewhere is out of all proportion to the others'.
+
+    A std pooled over a whole test set is a mean of squares: a few images whose responses
+    run to thousands can outweigh ten thousand that stay below ten.  An image counts as
+    extreme when, in some layer, its largest |response| exceeds ``factor`` times that layer's
+    median over images of the same quantity.
+
+    Args:
+        largest: (N, layers), from ``largest_responses``.
+        factor: how many times the median largest response counts as extreme.
+
+    Returns:
+        the indices (into the N images) of the extreme ones, ascending.
+    """
+    if not factor > 1:
+        raise InputError(f"factor must be a number above 1, got {factor!r}")
+    typical = np.median(largest, axis=0)  # (layers,)
+    return np.flatnonzero((largest > factor * typical).any(axis=1))
+
+
 def _shown(path: str | Path) -> str:
     """``path`` relative to the working directory when it lies below it (so a file written inside a
     project names its runs the same way on every machine), else as given."""
