@@ -560,6 +560,28 @@ by_layer.set_ylabel("std of response")
 for ax in (by_layer, ranked):
     ax.legend(); ax.grid(alpha=0.3)
 plt.show()""",
+    """#md ## A std over a test set can hang on a few images
+minires also ships a second ResNet-56, trained the same way with seed 1 (`weights="cpu-seed1"`).
+It classifies as well as seed 0, yet its mean response std is more than twice as large. A std
+is a mean of squares, so a handful of images with enormous responses can outweigh all the rest.
+`largest_responses` gives each image's largest |response| in each layer, and `extreme_images`
+picks the images that exceed ten times a layer's median somewhere.""",
+    """from minires.experiments import extreme_images, largest_responses
+
+for variant in ("cpu", "cpu-seed1"):
+    net = models.resnet56(weights=variant)
+    x = net.normalizer(test_images)
+    _, stds = response_stds(net, x)
+    _, largest = largest_responses(net, x)  # (1000, 55)
+    extreme = extreme_images(largest)
+    rest = np.setdiff1d(np.arange(len(x)), extreme)
+    _, kept = response_stds(net, x[rest])
+    print(f"ResNet-56 weights={variant!r:<12} mean std {np.mean(stds):.3f}; {len(extreme)} extreme images "
+          f"(largest response {largest.max():,.0f}); without them {np.mean(kept):.3f}")""",
+    """#md Without its extreme images, seed 1 responds no more than seed 0, and less than ResNet-20
+(above). Which answer is "the" Fig. 7? The paper's statistic is the std over the whole test set;
+it cannot tell a net that responds more from one that responds enormously on a few inputs. When
+a result depends on a statistic, look at what the statistic is made of.""",
     """#md ## On (briefly) trained networks
 Train a tiny plain and residual pair on the sample, then measure their responses on test images.""",
     """import io, tempfile
