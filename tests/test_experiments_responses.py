@@ -63,6 +63,8 @@ def test_an_image_whose_responses_dwarf_the_others_is_extreme() -> None:
     assert extreme_images(largest, factor=1e6).size == 0
     with pytest.raises(InputError, match="factor must be a number above 1, got 0.5"):
         extreme_images(largest, factor=0.5)
+    with pytest.raises(InputError, match=r"expected at least one image, got an array of shape \(0, 3, 32, 32\)"):
+        largest_responses(model, images[:0])
 
 
 def test_bad_bn_mode() -> None:

@@ -107,6 +107,8 @@ def largest_responses(model: Module, images: np.ndarray, batch_size: int = 500,
         the layer names and an (N, layers) float64 array: row n holds, for every layer, the
         largest absolute value of image n's response (over its channels and positions).
     """
+    if len(images) == 0:
+        raise InputError(f"expected at least one image, got an array of shape {tuple(np.shape(images))}")
     model.eval()
     rows: list[np.ndarray] = []
     with ResponseRecorder(model) as recorder, no_grad():
