@@ -23,7 +23,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from minires.checkpoint import atomic_write_bytes
 from minires.data import batches_in_order
 from minires.errors import InputError
 from minires.experiments.plots import plot_responses
-from minires.models import ResponseRecorder
+from minires.models import ResponseRecorder, response_layers
 from minires.nn import BatchNorm2d, Module
 from minires.tensor import Tensor, no_grad
 from minires.train import load_test_set, load_trained
@@ -83,17 +83,27 @@ def response_stds(model: Module, images: np.ndarray, batch_size: int = 500, per_
     if bn_mode == "batch":
         for bn in bns:  # batch statistics, running estimates left untouched
             bn.training, bn.momentum = True, 0.0
+    moments = _Moments(len(response_layers(model)))
     try:
-        with ResponseRecorder(model) as recorder, no_grad():
-            moments = _Moments(len(recorder.layers))
-            recorder.on_batch = moments.add
-            for x, _ in batches_in_order(images, np.zeros(len(images), np.int64), batch_size, device):
-                model(Tensor(x))
+        names = _record_batches(model, images, batch_size, device, moments.add)
     finally:
         for bn, m in zip(bns, momenta):
             bn.momentum = m
         model.eval()
-    return recorder.names, moments.stds(per_channel)
+    return names, moments.stds(per_channel)
+
+
+def _record_batches(model: Module, images: np.ndarray, batch_size: int, device: str,
+                    on_batch: Callable[[list[Any]], None]) -> list[str]:
+    """Run ``images`` through ``model`` in order, handing each batch's responses to ``on_batch``.
+
+    ``on_batch`` gets one (B, C, H, W) array per 3×3 layer, where the model runs; returns the
+    layers' names.
+    """
+    with ResponseRecorder(model, on_batch=on_batch) as recorder, no_grad():
+        for x, _ in batches_in_order(images, np.zeros(len(images), np.int64), batch_size, device):
+            model(Tensor(x))
+    return recorder.names
 
 
 def largest_responses(model: Module, images: np.ndarray, batch_size: int = 500,
@@ -110,13 +120,10 @@ def largest_responses(model: Module, images: np.ndarray, batch_size: int = 500,
     if len(images) == 0:
         raise InputError(f"expected at least one image, got an array of shape {tuple(np.shape(images))}")
     model.eval()
-    rows: list[np.ndarray] = []
-    with ResponseRecorder(model) as recorder, no_grad():
-        recorder.on_batch = lambda rs: rows.append(np.stack(
-            [backend.to_numpy(abs(r).reshape(r.shape[0], -1).max(axis=1)) for r in rs], axis=1))
-        for x, _ in batches_in_order(images, np.zeros(len(images), np.int64), batch_size, device):
-            model(Tensor(x))
-    return recorder.names, np.concatenate(rows).astype(np.float64)
+    rows: list[np.ndarray] = []  # one (B, layers) block per batch
+    names = _record_batches(model, images, batch_size, device, lambda responses: rows.append(np.stack(
+        [backend.to_numpy(abs(r).reshape(r.shape[0], -1).max(axis=1)) for r in responses], axis=1)))
+    return names, np.concatenate(rows).astype(np.float64)
 
 
 def extreme_images(largest: np.ndarray, factor: float = 10.0) -> np.ndarray:
